@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Installs what qscd needs on Debian 12 (or newer): Debian packages, and mbedTLS 3.6 LTS.
+# Idempotent and quiet when everything is present. Never edits the system's apt configuration.
+#
+# mbedTLS: if the system ships >= 3.6 we use it; Debian 12 ships 2.28 (end of life, lacks the
+# CVE-2024-23170 fix), so we fetch Debian's own 3.6 packages from trixie with a private sources
+# file and list directory, and extract them into a git-ignored project-local prefix (.deps/mbedtls).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+prefix="$root/.deps/mbedtls"
+
+packages=(
+  build-essential cmake pkg-config catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
+  openssl libpcsclite-dev
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: need root or sudo to install packages" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+
+say() { [ "${QSCD_DEPS_QUIET:-0}" = 1 ] || echo "deps: $*"; }
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ---- mbedTLS 3.6 ---------------------------------------------------------------------------
+system_mbedtls_ok() {
+  local v
+  v=$(dpkg-query -W -f='${Version}' libmbedtls-dev 2>/dev/null) || return 1
+  dpkg --compare-versions "$v" ge 3.6 && [ -f /usr/lib/"$(dpkg-architecture -qDEB_HOST_MULTIARCH)"/cmake/MbedTLS/MbedTLSConfig.cmake ]
+}
+
+if system_mbedtls_ok; then
+  exit 0
+fi
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+if [ -f "$prefix/usr/lib/$multiarch/cmake/MbedTLS/MbedTLSConfig.cmake" ]; then
+  exit 0
+fi
+
+say "fetching Debian's mbedTLS 3.6 packages into $prefix"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/sources.d" "$work/lists/partial" "$work/debs" "$work/cache/archives/partial"
+
+# Derive a private deb822 sources file from the system's configured Debian mirror(s).
+derive_sources() {
+  local src
+  for src in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$src" ] || continue
+    sed -E \
+      -e '/^Suites:/ s/\b[a-z]+-security\b/trixie-security/g' \
+      -e '/^Suites:/ s/\b(bookworm|bullseye)(-updates|-backports)?\b/trixie/g' \
+      "$src"
+    echo
+  done
+  if [ -f /etc/apt/sources.list ]; then
+    # one-line format: turn "deb URI suite comps" into deb822 stanzas
+    awk '$1=="deb" && $2 !~ /^\[/ {
+      suite=$3; if (suite ~ /-security$/) suite="trixie-security"; else suite="trixie";
+      printf "Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n\n", $2, suite }' /etc/apt/sources.list
+  fi
+}
+derive_sources > "$work/sources.d/trixie.sources"
+grep -q '^URIs:' "$work/sources.d/trixie.sources" || { echo "deps: no Debian mirror found in the apt configuration" >&2; exit 1; }
+# De-duplicate the suites line (bookworm + bookworm-updates both map to trixie).
+sed -i -E '/^Suites:/ s/^Suites:(.*)$/echo "Suites:$(echo \1 | tr " " "\\n" | sort -u | tr "\\n" " ")"/e' "$work/sources.d/trixie.sources"
+
+apt_opts=(
+  -o Dir::Etc::sourcelist=/dev/null
+  -o Dir::Etc::sourceparts="$work/sources.d"
+  -o Dir::State::Lists="$work/lists"
+  -o Dir::Cache="$work/cache"
+  -o Debug::NoLocking=1
+  -o APT::Sandbox::User=root
+)
+apt-get "${apt_opts[@]}" update -qq >/dev/null
+(cd "$work/debs" && apt-get "${apt_opts[@]}" download -qq \
+   libmbedtls-dev libmbedcrypto16 libmbedtls21 libmbedx509-7 >/dev/null 2>&1) \
+  || { echo "deps: could not download mbedTLS 3.6 packages from trixie" >&2; exit 1; }
+
+rm -rf "$prefix.tmp"
+mkdir -p "$prefix.tmp"
+for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$prefix.tmp"; done
+[ -f "$prefix.tmp/usr/lib/$multiarch/cmake/MbedTLS/MbedTLSConfig.cmake" ] \
+  || { echo "deps: mbedTLS packages lack the CMake config; unexpected layout" >&2; exit 1; }
+rm -rf "$prefix"
+mv "$prefix.tmp" "$prefix"
+say "mbedTLS $(sed -n 's/.*MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$prefix/usr/include/mbedtls/build_info.h") ready"

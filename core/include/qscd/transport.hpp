@@ -1,0 +1,40 @@
+// The byte pipe under every card channel: "transmit these bytes, give me bytes".
+// Chaining, extended length, 61xx and 6Cxx live above it, in ApduChannel.
+#pragma once
+
+#include <string>
+
+#include "qscd/codec/bytes.hpp"
+
+namespace qscd {
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+
+    // Sends one command APDU, returns the raw response (data + SW1 SW2).
+    // Throws Error(CardRemoved | CardReset | TransportError).
+    virtual Bytes transmit(ByteView command) = 0;
+
+    // Exclusive access for a sequence of APDUs (PC/SC: SCardBeginTransaction). Nesting is not needed.
+    virtual void begin_transaction() {}
+    virtual void end_transaction() {}
+
+    virtual Bytes atr() const = 0;
+    // Human-readable origin: a reader name or "simulator <path>".
+    virtual std::string description() const = 0;
+};
+
+// RAII transaction: no APDU sequence leaves its transaction open on an exception.
+class Transaction {
+public:
+    explicit Transaction(Transport& transport) : transport_(transport) { transport_.begin_transaction(); }
+    ~Transaction() { transport_.end_transaction(); }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+private:
+    Transport& transport_;
+};
+
+}  // namespace qscd
