@@ -1,0 +1,73 @@
+// KeyHandle: a private key that lives on a token, described by immutable attributes.
+// sign_hash() is public and non-virtual: it validates the request, opens a transaction and only
+// then calls the backend, so no backend can forget the checks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "qscd/algorithms.hpp"
+#include "qscd/codec/bytes.hpp"
+#include "qscd/secure_bytes.hpp"
+#include "qscd/transport.hpp"
+
+namespace qscd {
+
+enum class PinPolicy {
+    PerSignature,  // a fresh PIN for every signature (QES sole control; OpenPGP C4 byte 1 = 00)
+    Session,       // the card keeps the PIN verified for several signatures
+};
+
+enum class KeyUsage : std::uint8_t { Sign = 1, Authenticate = 2, Decrypt = 4 };
+
+struct KeyAttributes {
+    std::string id;                  // stable within the token: "SIG", "AUT", ...
+    std::string label;               // for people: "Signature key"
+    KeyType type = KeyType::EcP256;
+    SignatureScheme scheme = SignatureScheme::Ecdsa;
+    std::uint8_t key_reference = 0;  // card key reference (OpenPGP: 1 = SIG, 3 = AUT)
+    Bytes public_key;                // SubjectPublicKeyInfo DER
+    Bytes certificate;               // X.509 DER, empty when the card holds none
+    PinPolicy pin_policy = PinPolicy::PerSignature;
+    KeyUsage usage = KeyUsage::Sign;
+    bool on_card = true;             // private key cannot leave the device
+};
+
+// What a PIN prompt is told. tries_left lets the UI warn before the last attempt.
+struct PinRequest {
+    std::string token_label;
+    std::string pin_name;            // "User PIN (signature)"
+    std::optional<int> tries_left;
+    std::size_t min_length = 0;
+    std::size_t max_length = 0;
+};
+
+// Called once per signature for per-signature keys; throw Error(Cancelled) to decline.
+using PinPrompt = std::function<Pin(const PinRequest&)>;
+
+class KeyHandle {
+public:
+    virtual ~KeyHandle() = default;
+    KeyHandle(const KeyHandle&) = delete;
+    KeyHandle& operator=(const KeyHandle&) = delete;
+
+    const KeyAttributes& attributes() const { return attributes_; }
+
+    // Signs a digest computed by the caller. Returns the card-format signature: RSA PKCS#1 v1.5
+    // (modulus length) or ECDSA r‖s (2 × field size). Throws Error: InvalidArgument (digest length),
+    // PolicyViolation (usage / hash too weak), WrongPin (with tries left), PinBlocked, CardRemoved, ...
+    Bytes sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt);
+
+protected:
+    explicit KeyHandle(KeyAttributes attributes) : attributes_(std::move(attributes)) {}
+
+private:
+    virtual Transport& transport() = 0;
+    virtual Bytes do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) = 0;
+
+    const KeyAttributes attributes_;
+};
+
+}  // namespace qscd

@@ -1,0 +1,53 @@
+// Token: one card application (or simulated card) holding keys and PINs.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qscd/key_handle.hpp"
+
+namespace qscd {
+
+enum class PinRole { User, Admin, ResetCode };
+const char* to_string(PinRole role);
+
+struct PinStatus {
+    PinRole role = PinRole::User;
+    std::string name;          // "User PIN"
+    int tries_left = 0;        // 0 = blocked (or, for the resetting code, not set)
+    std::size_t min_length = 0;
+    std::size_t max_length = 0;
+};
+
+struct TokenInfo {
+    std::string label;         // for people
+    std::string serial;        // manufacturer-unique, hex for OpenPGP: "FFFF00000001"
+    std::string manufacturer;  // "test card (FFFF)"
+    std::string application;   // "OpenPGP 3.4"
+    std::string origin;        // reader name or "simulator <path>"
+    bool test_card = false;    // true for simulated tokens and OpenPGP test manufacturer ids
+    Bytes atr;
+};
+
+class Token {
+public:
+    virtual ~Token() = default;
+
+    virtual TokenInfo info() = 0;
+    virtual std::vector<std::shared_ptr<KeyHandle>> keys() = 0;
+    virtual std::vector<PinStatus> pin_status() = 0;
+    // Digital signature counter kept by the card, if it has one.
+    virtual std::optional<std::uint32_t> signature_counter() = 0;
+
+    // Changes the User or Admin PIN. Throws WrongPin (tries left), PinBlocked, InvalidPin.
+    virtual void change_pin(PinRole role, const Pin& current, const Pin& replacement) = 0;
+    // Unblocks the User PIN with `authority` (the resetting code / PUK, or the Admin PIN).
+    virtual void unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) = 0;
+
+    // Looks a key up by id ("SIG"); throws NotFound.
+    std::shared_ptr<KeyHandle> key(const std::string& id);
+};
+
+}  // namespace qscd

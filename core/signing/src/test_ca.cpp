@@ -1,0 +1,191 @@
+// Test CA and leaf certificates via mbedtls_x509write_crt (RFC 5280 profile).
+#include "qscd/signing/test_ca.hpp"
+
+#include <mbedtls/x509_crt.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "atomic_file.hpp"
+#include "mbedtls_glue.hpp"
+#include "qscd/error.hpp"
+
+namespace qscd {
+namespace {
+
+// Escapes an attribute value for mbedtls_x509_string_to_names (RFC 4514 special characters).
+std::string escape_dn_value(std::string_view value) {
+    std::string out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        char c = value[i];
+        if (c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' || c == ';' || c == '=' ||
+            (c == '#' && i == 0) || (c == ' ' && (i == 0 || i + 1 == value.size())))
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+void add_rdn(std::string& dn, std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    if (!dn.empty()) dn += ',';
+    dn += key;
+    dn += '=';
+    dn += escape_dn_value(value);
+}
+
+// mbedtls validity format YYYYMMDDhhmmss (UTC).
+std::string validity_time(std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+    return buf;
+}
+
+Bytes random_serial() {
+    Bytes serial(16);
+    random_bytes(serial);
+    serial[0] = static_cast<std::uint8_t>((serial[0] & 0x7f) | 0x40);  // positive, no leading zero (RFC 5280 §4.1.2.2)
+    return serial;
+}
+
+struct CertRequest {
+    std::string subject;
+    std::string issuer;
+    mbedtls_pk_context* subject_key;
+    mbedtls_pk_context* issuer_key;
+    HashAlgorithm hash;
+    int validity_days;
+    bool ca;
+    unsigned key_usage;
+};
+
+Bytes write_certificate(const CertRequest& req) {
+    mbedtls_x509write_cert crt;
+    mbedtls_x509write_crt_init(&crt);
+    struct Guard {
+        mbedtls_x509write_cert* c;
+        ~Guard() { mbedtls_x509write_crt_free(c); }
+    } guard{&crt};
+    auto now = std::chrono::system_clock::now();
+    Bytes serial = random_serial();
+    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&crt, glue::md_type(req.hash));
+    mbedtls_x509write_crt_set_subject_key(&crt, req.subject_key);
+    mbedtls_x509write_crt_set_issuer_key(&crt, req.issuer_key);
+    if (mbedtls_x509write_crt_set_subject_name(&crt, req.subject.c_str()) != 0)
+        throw Error(ErrorCode::InvalidArgument, "certificate subject not encodable: " + req.subject);
+    glue::check(mbedtls_x509write_crt_set_issuer_name(&crt, req.issuer.c_str()), "setting certificate issuer");
+    glue::check(mbedtls_x509write_crt_set_serial_raw(&crt, serial.data(), serial.size()), "setting serial number");
+    // 5 minutes back-dated so a freshly issued certificate is valid on hosts with slightly slow clocks.
+    auto not_before = now - std::chrono::minutes(5);
+    auto not_after = now + std::chrono::hours(24) * req.validity_days;
+    glue::check(mbedtls_x509write_crt_set_validity(&crt, validity_time(not_before).c_str(),
+                                                   validity_time(not_after).c_str()),
+                "setting validity");
+    glue::check(mbedtls_x509write_crt_set_basic_constraints(&crt, req.ca ? 1 : 0, -1), "setting basicConstraints");
+    glue::check(mbedtls_x509write_crt_set_key_usage(&crt, req.key_usage), "setting keyUsage");
+    glue::check(mbedtls_x509write_crt_set_subject_key_identifier(&crt), "setting subjectKeyIdentifier");
+    if (!req.ca)
+        glue::check(mbedtls_x509write_crt_set_authority_key_identifier(&crt), "setting authorityKeyIdentifier");
+    Bytes buf(8192);
+    int len = mbedtls_x509write_crt_der(&crt, buf.data(), buf.size(), glue::rng, glue::rng_context());
+    if (len < 0) glue::fail(len, "writing certificate");
+    return Bytes(buf.end() - len, buf.end());
+}
+
+std::string subject_string(const mbedtls_x509_crt& crt) {
+    char buf[1024];
+    int n = mbedtls_x509_dn_gets(buf, sizeof buf, &crt.subject);
+    if (n < 0) glue::fail(n, "formatting certificate subject");
+    return buf;
+}
+
+}  // namespace
+
+TestCa create_test_ca(std::string common_name) {
+    SoftwareKey key = SoftwareKey::generate(KeyType::EcP256);
+    std::string dn;
+    add_rdn(dn, "C", "XX");
+    add_rdn(dn, "O", kTestOrganization);
+    add_rdn(dn, "CN", common_name);
+    CertRequest req{dn, dn, &glue::native_pk(key), &glue::native_pk(key), HashAlgorithm::Sha256, 3653, true,
+                    MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN};
+    Bytes cert = write_certificate(req);
+    return TestCa{std::move(cert), std::move(key)};
+}
+
+TestCa load_or_create_test_ca(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw Error(ErrorCode::IoError, "cannot create " + dir.string() + ": " + ec.message());
+    auto cert_path = dir / "ca.pem";
+    auto key_path = dir / "ca-key.pem";
+    if (std::filesystem::exists(cert_path)) {
+        if (!std::filesystem::exists(key_path))
+            throw Error(ErrorCode::StateCorrupted, cert_path.string() + " exists without its key " + key_path.string());
+        Bytes pem = read_file(cert_path);
+        Bytes der;
+        try {
+            der = pem_to_der(std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()));
+        } catch (const Error&) {
+            throw Error(ErrorCode::StateCorrupted, cert_path.string() + ": not a PEM certificate");
+        }
+        SoftwareKey key = SoftwareKey::load_pem(key_path);
+        glue::Crt crt;
+        glue::parse_certificate(crt, der, cert_path.string());
+        if (mbedtls_pk_check_pair(&crt.ctx.pk, &glue::native_pk(key), glue::rng, glue::rng_context()) != 0)
+            throw Error(ErrorCode::StateCorrupted, key_path.string() + " does not match " + cert_path.string());
+        return TestCa{std::move(der), std::move(key)};
+    }
+    // Key first, certificate last: the certificate's presence marks a complete CA, so an interrupted
+    // creation (key only) is simply redone.
+    TestCa ca = create_test_ca();
+    ca.key.save_pem(key_path);
+    std::string cert_pem = der_to_pem(ca.certificate_der, "CERTIFICATE");
+    write_file_atomic(cert_path, as_bytes(cert_pem), 0644);
+    return ca;
+}
+
+Bytes issue_certificate(const TestCa& ca, ByteView subject_spki_der, const CertificateProfile& profile) {
+    if (profile.common_name.empty()) throw Error(ErrorCode::InvalidArgument, "certificate profile needs a common name");
+    if (profile.country.size() != 2) throw Error(ErrorCode::InvalidArgument, "country must be a two-letter code");
+    if (profile.validity_days <= 0) throw Error(ErrorCode::InvalidArgument, "validity_days must be positive");
+    unsigned usage = (profile.non_repudiation ? MBEDTLS_X509_KU_NON_REPUDIATION : 0u) |
+                     (profile.digital_signature ? MBEDTLS_X509_KU_DIGITAL_SIGNATURE : 0u);
+    if (usage == 0) throw Error(ErrorCode::InvalidArgument, "certificate profile allows no key usage");
+
+    glue::Pk subject_key;
+    if (subject_spki_der.empty() ||
+        mbedtls_pk_parse_public_key(&subject_key, subject_spki_der.data(), subject_spki_der.size()) != 0)
+        throw Error(ErrorCode::InvalidArgument, "subject public key is not a SubjectPublicKeyInfo");
+    glue::key_type_of(subject_key.ctx);  // only key types a card can hold
+
+    glue::Crt ca_crt;
+    glue::parse_certificate(ca_crt, ca.certificate_der, "test CA certificate");
+    std::string subject;
+    add_rdn(subject, "C", profile.country);
+    add_rdn(subject, "O", kTestOrganization);
+    add_rdn(subject, "surName", profile.surname);
+    add_rdn(subject, "givenName", profile.given_name);
+    add_rdn(subject, "serialNumber", profile.serial_number);
+    add_rdn(subject, "CN", profile.common_name);
+    CertRequest req{subject, subject_string(ca_crt.ctx), &subject_key.ctx, &glue::native_pk(ca.key),
+                    default_hash(ca.key.type()), profile.validity_days, false, usage};
+    Bytes der = write_certificate(req);
+
+    // The issuer is re-encoded from its string form: make sure it is byte-identical to the CA's subject,
+    // or path building (name chaining, RFC 5280 §6.1) would fail later in a far less obvious place.
+    glue::Crt leaf;
+    glue::parse_certificate(leaf, der, "issued certificate");
+    if (leaf.ctx.issuer_raw.len != ca_crt.ctx.subject_raw.len ||
+        std::memcmp(leaf.ctx.issuer_raw.p, ca_crt.ctx.subject_raw.p, leaf.ctx.issuer_raw.len) != 0)
+        throw Error(ErrorCode::CryptoError, "issued certificate's issuer does not match the CA subject encoding");
+    return der;
+}
+
+}  // namespace qscd

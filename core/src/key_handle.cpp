@@ -1,0 +1,22 @@
+#include "qscd/key_handle.hpp"
+
+#include "qscd/error.hpp"
+
+namespace qscd {
+
+Bytes KeyHandle::sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) {
+    if (digest.size() != digest_size(hash))
+        throw Error(ErrorCode::InvalidArgument, std::string("digest is ") + std::to_string(digest.size()) +
+                                                    " bytes, " + to_string(hash) + " needs " +
+                                                    std::to_string(digest_size(hash)));
+    if ((static_cast<unsigned>(attributes_.usage) & static_cast<unsigned>(KeyUsage::Sign)) == 0)
+        throw Error(ErrorCode::PolicyViolation, "key " + attributes_.id + " is not a signature key");
+    if (attributes_.scheme == SignatureScheme::RsaPss)
+        throw Error(ErrorCode::NotSupported, "RSA-PSS is not supported by this token");
+    if (!prompt) throw Error(ErrorCode::InvalidArgument, "no PIN prompt given");
+
+    Transaction transaction(transport());
+    return do_sign_hash(hash, digest, prompt);
+}
+
+}  // namespace qscd

@@ -1,0 +1,222 @@
+#include "qscd/openpgp/openpgp_token.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "qscd/codec/tlv.hpp"
+
+#include "qscd/error.hpp"
+#include "qscd/signing/hashing.hpp"
+
+namespace qscd::openpgp {
+
+struct OpenPgpToken::Session {
+    explicit Session(std::unique_ptr<Transport> t, std::string l)
+        : transport(std::move(t)), card(*transport), label(std::move(l)) {}
+    std::unique_ptr<Transport> transport;
+    OpenPgpCard card;
+    std::string label;
+
+    // Every operation starts from a freshly selected application: another program may have used
+    // the card since, and SELECT clears any PIN verification left behind [§2.2].
+    ApplicationData begin() {
+        card.select();
+        return card.read_application_data();
+    }
+};
+
+namespace {
+
+constexpr std::size_t kPw1MinLength = 6, kPw3MinLength = 8;
+
+class OpenPgpKeyHandle final : public KeyHandle {
+public:
+    OpenPgpKeyHandle(KeyAttributes attributes, std::shared_ptr<OpenPgpToken::Session> session)
+        : KeyHandle(std::move(attributes)), session_(std::move(session)) {}
+
+private:
+    Transport& transport() override { return *session_->transport; }
+
+    Bytes do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) override {
+        OpenPgpCard& card = session_->card;
+        const ApplicationData app = session_->begin();
+        const PwStatus status = app.pw_status;
+        if (status.pw1_tries == 0)
+            throw Error(ErrorCode::PinBlocked, "User PIN is blocked; unblock it with the Resetting Code or the Admin PIN", 0);
+
+        // No PIN caching: the prompt is asked for every signature, and the card forgets the
+        // verification after one PSO:CDS when C4 byte 1 is 00 [§6.1].
+        PinRequest request;
+        request.token_label = session_->label;
+        request.pin_name = "User PIN (signature)";
+        request.tries_left = status.pw1_tries;
+        request.min_length = kPw1MinLength;
+        request.max_length = static_cast<std::size_t>(status.pw1_max_length);
+        {
+            Pin pin = prompt(request);
+            if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");
+            card.verify(Password::Pw1Signing, pin);
+        }
+
+        const KeyType type = attributes().type;
+        Bytes input = is_rsa(type) ? digest_info(hash, digest) : Bytes(digest.begin(), digest.end());
+        Bytes signature = card.compute_digital_signature(input);
+        const std::size_t expected = is_rsa(type) ? key_bits(type) / 8 : 2 * ec_field_size(type);
+        if (signature.size() != expected)
+            throw Error(ErrorCode::ProtocolError, "card returned a " + std::to_string(signature.size()) +
+                                                      "-byte signature, expected " + std::to_string(expected));
+        return signature;
+    }
+
+    std::shared_ptr<OpenPgpToken::Session> session_;
+};
+
+std::string trimmed(ByteView text) {
+    std::string s(text.begin(), text.end());
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+OpenPgpToken::OpenPgpToken(std::unique_ptr<Transport> transport, std::string label)
+    : session_(std::make_shared<Session>(std::move(transport), std::move(label))) {
+    Transaction transaction(*session_->transport);
+    session_->begin();
+}
+
+OpenPgpToken::~OpenPgpToken() = default;
+
+OpenPgpCard& OpenPgpToken::card() { return session_->card; }
+void OpenPgpToken::set_trace(ApduTraceHook hook) { session_->card.channel().set_trace(std::move(hook)); }
+
+TokenInfo OpenPgpToken::info() {
+    Transaction transaction(*session_->transport);
+    const ApplicationData app = session_->begin();
+    TokenInfo info;
+    info.serial = app.serial_hex();
+    char version[16];
+    std::snprintf(version, sizeof version, "%d.%d", app.version() >> 8, app.version() & 0xFF);
+    info.application = std::string("OpenPGP ") + version;
+    info.test_card = app.is_test_card();
+    const std::string vendor = info.serial.substr(0, 4);
+    info.manufacturer = info.test_card ? "test card (" + vendor + ")" : "manufacturer " + vendor;
+    info.origin = session_->transport->description();
+    info.atr = session_->transport->atr();
+    info.label = session_->label;
+    if (info.label.empty()) {
+        auto holder = session_->card.get_data(0x0065);
+        auto name = find_tlv_recursive(holder, 0x5B);
+        info.label = name && !name->value.empty() ? trimmed(name->value) : "OpenPGP card " + info.serial;
+    }
+    return info;
+}
+
+std::vector<std::shared_ptr<KeyHandle>> OpenPgpToken::keys() {
+    Transaction transaction(*session_->transport);
+    const ApplicationData app = session_->begin();
+    std::vector<std::shared_ptr<KeyHandle>> keys;
+    const auto& algorithm = app.algorithms[0];
+    if (!algorithm || !app.key_present(KeySlot::Signature)) return keys;
+
+    PublicKey public_key;
+    try {
+        public_key = session_->card.read_public_key(KeySlot::Signature);
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::NotFound) return keys;  // slot empty
+        throw;
+    }
+    KeyAttributes a;
+    a.id = "SIG";
+    a.label = "Signature key";
+    a.type = *algorithm;
+    a.scheme = is_rsa(*algorithm) ? SignatureScheme::RsaPkcs1v15 : SignatureScheme::Ecdsa;
+    a.key_reference = static_cast<std::uint8_t>(KeySlot::Signature);
+    a.public_key = public_key.spki;
+    try {
+        a.certificate = session_->card.read_certificate(KeySlot::Signature);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::NotFound) throw;
+    }
+    a.pin_policy = app.pw_status.pw1_valid_for_several_signatures ? PinPolicy::Session : PinPolicy::PerSignature;
+    a.usage = KeyUsage::Sign;
+    a.on_card = true;
+    keys.push_back(std::make_shared<OpenPgpKeyHandle>(std::move(a), session_));
+    return keys;
+}
+
+std::vector<PinStatus> OpenPgpToken::pin_status() {
+    Transaction transaction(*session_->transport);
+    const PwStatus s = session_->begin().pw_status;
+    return {
+        {PinRole::User, "User PIN", s.pw1_tries, kPw1MinLength, static_cast<std::size_t>(s.pw1_max_length)},
+        {PinRole::ResetCode, "Resetting Code", s.rc_tries, kPw3MinLength, static_cast<std::size_t>(s.rc_max_length)},
+        {PinRole::Admin, "Admin PIN", s.pw3_tries, kPw3MinLength, static_cast<std::size_t>(s.pw3_max_length)},
+    };
+}
+
+std::optional<std::uint32_t> OpenPgpToken::signature_counter() {
+    Transaction transaction(*session_->transport);
+    session_->card.select();
+    return session_->card.signature_counter();
+}
+
+void OpenPgpToken::change_pin(PinRole role, const Pin& current, const Pin& replacement) {
+    if (role == PinRole::ResetCode) throw Error(ErrorCode::NotSupported, "set the Resetting Code with the Admin PIN instead");
+    const std::size_t min = role == PinRole::Admin ? kPw3MinLength : kPw1MinLength;
+    if (replacement.size() < min)
+        throw Error(ErrorCode::InvalidPin, std::string("new ") + to_string(role) + " must have at least " + std::to_string(min) + " characters");
+    Transaction transaction(*session_->transport);
+    session_->begin();
+    session_->card.change_reference_data(role == PinRole::Admin ? Password::Pw3 : Password::Pw1Signing, current, replacement);
+}
+
+void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) {
+    if (new_user_pin.size() < kPw1MinLength)
+        throw Error(ErrorCode::InvalidPin, "new User PIN must have at least " + std::to_string(kPw1MinLength) + " characters");
+    Transaction transaction(*session_->transport);
+    session_->begin();
+    switch (authority) {
+        case PinRole::ResetCode:
+            session_->card.reset_retry_counter_with_resetting_code(secret, new_user_pin);
+            return;
+        case PinRole::Admin:
+            session_->card.verify(Password::Pw3, secret);
+            session_->card.reset_retry_counter_as_admin(new_user_pin);
+            return;
+        case PinRole::User:
+            break;
+    }
+    throw Error(ErrorCode::InvalidArgument, "the User PIN cannot unblock itself");
+}
+
+PublicKey OpenPgpToken::generate_key(const Pin& admin_pin, KeySlot slot, KeyType type) {
+    Transaction transaction(*session_->transport);
+    session_->begin();
+    OpenPgpCard& card = session_->card;
+    card.verify(Password::Pw3, admin_pin);
+    card.set_algorithm(slot, type);
+    PublicKey key = card.generate_key(slot);
+    // The card stores neither creation time nor fingerprint: the host writes both [§9.1].
+    const auto now = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    card.write_generation_time(slot, now);
+    card.write_fingerprint(slot, v4_fingerprint(key, now));
+    return key;
+}
+
+void OpenPgpToken::store_certificate(const Pin& admin_pin, KeySlot slot, ByteView der) {
+    Transaction transaction(*session_->transport);
+    session_->begin();
+    session_->card.verify(Password::Pw3, admin_pin);
+    session_->card.write_certificate(slot, der);
+}
+
+void OpenPgpToken::set_cardholder_name(const Pin& admin_pin, std::string_view name) {
+    Transaction transaction(*session_->transport);
+    session_->begin();
+    session_->card.verify(Password::Pw3, admin_pin);
+    session_->card.put_data(0x005B, as_bytes(name));
+}
+
+}  // namespace qscd::openpgp

@@ -1,0 +1,116 @@
+// OpenPGP card application 3.4 (openpgp-card.md), card side. Firmware style: no exceptions,
+// no RTTI, no heap in the APDU path (mbedTLS allocates internally for bignums/keys).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include <mbedtls/pk.h>
+
+#include "qscd/codec/bytes.hpp"
+#include "qscd/codec/result.hpp"
+#include "qscd/sim/platform.hpp"
+#include "qscd/sim/state.hpp"
+
+namespace qscd::sim {
+
+struct CardOptions {
+    // PBKDF2 iterations for PINs set from now on (factory defaults, CHANGE REFERENCE DATA...).
+    // Tests may lower it; each PIN record stores its own count.
+    std::uint32_t pin_iterations = kDefaultPinIterations;
+};
+
+// Limits the card announces (7F66, C0) and sizes its buffers by.
+inline constexpr std::size_t kMaxCommandData = 0x1100;   // after command chaining
+inline constexpr std::size_t kMaxResponseData = 0x1100;  // largest response (a 4096-byte certificate)
+inline constexpr std::size_t kMaxChallenge = 0x0800;     // GET CHALLENGE, C0 bytes 3-4
+
+// The 16-byte OpenPGP AID prefix used for SELECT (openpgp-card.md §2.2).
+inline constexpr std::array<std::uint8_t, 6> kOpenPgpAidPrefix = {0xD2, 0x76, 0x00, 0x01, 0x24, 0x01};
+
+struct ApduCommand {
+    std::uint8_t cla = 0, ins = 0, p1 = 0, p2 = 0;
+    ByteView data;
+    std::uint32_t ne = 0;  // 0 = no Le
+    bool extended = false;
+};
+
+struct ApduReply {
+    std::size_t length = 0;        // response data bytes written to the output span
+    std::uint16_t sw = 0x9000;
+};
+
+class OpenPgpApplet {
+public:
+    OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options = {});
+    ~OpenPgpApplet();
+    OpenPgpApplet(const OpenPgpApplet&) = delete;
+    OpenPgpApplet& operator=(const OpenPgpApplet&) = delete;
+
+    // Loads the persistent state (and parses the stored keys). The store is never written here.
+    Result<LoadedState, StateError> load();
+    // Writes a factory-default state with `serial` (a new card); returns the storage status.
+    StorageStatus format(const std::array<std::uint8_t, 4>& serial);
+
+    // SELECT of the OpenPGP AID (§2.2): clears volatile state; 9000, or 6285 when terminated.
+    std::uint16_t select();
+    // Power off / reset / deselect: clears PIN flags and SELECT DATA.
+    void clear_volatile();
+
+    // Executes one (already de-chained) command; response data goes to `out`.
+    ApduReply process(const ApduCommand& command, std::span<std::uint8_t> out);
+
+    const CardState& state() const { return state_; }
+    std::uint64_t generation() const { return generation_; }
+    bool loaded() const { return loaded_; }
+    // The full 16-byte AID (DO 4F).
+    std::array<std::uint8_t, 16> aid() const;
+
+private:
+    ApduReply get_data(const ApduCommand& c, std::span<std::uint8_t> out);
+    ApduReply get_next_data(const ApduCommand& c, std::span<std::uint8_t> out);
+    ApduReply put_data(const ApduCommand& c);
+    ApduReply select_data(const ApduCommand& c);
+    ApduReply verify(const ApduCommand& c);
+    ApduReply change_reference_data(const ApduCommand& c);
+    ApduReply reset_retry_counter(const ApduCommand& c);
+    ApduReply generate(const ApduCommand& c, std::span<std::uint8_t> out);
+    ApduReply pso(const ApduCommand& c, std::span<std::uint8_t> out);
+    ApduReply internal_authenticate(const ApduCommand& c, std::span<std::uint8_t> out);
+    ApduReply get_challenge(const ApduCommand& c, std::span<std::uint8_t> out);
+    ApduReply terminate_df(const ApduCommand& c);
+    ApduReply activate_file(const ApduCommand& c);
+
+    std::uint16_t check_secret(PinRecord& record, ByteView secret);
+    bool set_secret(PinRecord& record, ByteView secret);
+    bool commit();
+    void factory_defaults(const std::array<std::uint8_t, 4>& serial);
+    bool parse_keys();
+    void free_key(std::size_t slot);
+    ApduReply sign_with(std::size_t slot, ByteView input, std::span<std::uint8_t> out);
+    std::size_t write_public_key(std::size_t slot, std::span<std::uint8_t> out);
+    ApduReply write_do(std::uint32_t tag, std::span<std::uint8_t> out);
+
+    Storage& storage_;
+    Random& random_;
+    Clock& clock_;
+    CardOptions options_;
+
+    CardState state_;       // working copy
+    CardState committed_;   // last committed state (rollback target, parse scratch)
+    std::uint64_t generation_ = 0;
+    bool loaded_ = false;
+    std::array<std::uint8_t, kStateMaxImage> image_{};
+    std::array<mbedtls_pk_context, 3> keys_{};
+    std::array<bool, 3> key_ready_{};
+
+    // Volatile security status (§6.2): cleared by SELECT, reset and power off.
+    bool pw1_81_ = false;
+    bool pw1_82_ = false;
+    bool pw3_ = false;
+    std::uint8_t cert_occurrence_ = 0;  // SELECT DATA (§10)
+};
+
+}  // namespace qscd::sim

@@ -1,0 +1,118 @@
+// Persistent state of the simulated OpenPGP card and its versioned binary image.
+//
+// Image layout (all integers little-endian):
+//   magic "QSCDSIM1" (8) | format version u32 | generation u64 | payload length u32 | payload | SHA-256 (32)
+// The SHA-256 covers every byte before it. The generation is incremented on every commit.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "qscd/codec/bytes.hpp"
+#include "qscd/codec/result.hpp"
+
+namespace qscd::sim {
+
+// Buffer sizes: the spec maxima the card announces (DO C0, 7F66).
+inline constexpr std::size_t kMaxCertificate = 4096;     // C0 bytes 5-6
+inline constexpr std::size_t kMaxSpecialDo = 255;        // C0 bytes 7-8 (login data, URL, private DOs)
+inline constexpr std::size_t kMaxName = 39;              // DO 5B
+inline constexpr std::size_t kMaxLanguage = 8;           // DO 5F2D
+inline constexpr std::size_t kMaxAttributes = 16;        // DO C1-C3
+inline constexpr std::size_t kMaxKeyDer = 3072;          // RSA-4096 private key DER is ~2350 bytes
+inline constexpr std::size_t kPinSaltSize = 16;
+inline constexpr std::size_t kPinHashSize = 32;          // PBKDF2-HMAC-SHA256 output
+inline constexpr std::uint32_t kDefaultPinIterations = 10000;
+inline constexpr std::uint8_t kPinMaxRetries = 3;
+inline constexpr std::size_t kPinMaxLength = 127;
+
+inline constexpr std::uint32_t kStateFormatVersion = 1;
+inline constexpr std::size_t kStateHeaderSize = 8 + 4 + 8 + 4;
+inline constexpr std::size_t kStateMaxImage = 32768;
+
+// Life cycle status (openpgp-card.md §3.4, §11).
+inline constexpr std::uint8_t kLifeCycleOperational = 0x05;
+inline constexpr std::uint8_t kLifeCycleTerminated = 0x03;
+
+enum class StateError : std::uint8_t {
+    NotFound,        // no state stored
+    Truncated,       // shorter than its header / payload length says
+    BadMagic,        // not a qscd simulator state
+    UnknownVersion,  // written by a newer (or unknown) format version
+    Corrupted,       // checksum mismatch, bad length, or an inconsistent field
+    IoError,         // the storage could not be read
+};
+
+const char* describe(StateError error);
+
+template <std::size_t N>
+struct VarBytes {
+    std::uint16_t length = 0;
+    std::array<std::uint8_t, N> data{};
+
+    static constexpr std::size_t capacity = N;
+    ByteView view() const { return ByteView(data.data(), length); }
+    bool empty() const { return length == 0; }
+    bool assign(ByteView value) {
+        if (value.size() > N) return false;
+        for (std::size_t i = 0; i < value.size(); ++i) data[i] = value[i];
+        for (std::size_t i = value.size(); i < N; ++i) data[i] = 0;
+        length = static_cast<std::uint16_t>(value.size());
+        return true;
+    }
+    void clear() { assign(ByteView()); }
+};
+
+struct PinRecord {
+    std::uint8_t length = 0;    // 0 = not set (only the resetting code may be unset)
+    std::uint8_t retries = 0;   // remaining tries
+    std::uint32_t iterations = kDefaultPinIterations;
+    std::array<std::uint8_t, kPinSaltSize> salt{};
+    std::array<std::uint8_t, kPinHashSize> hash{};
+    bool is_set() const { return length != 0; }
+};
+
+// Key slots in the order SIG, DEC, AUT (key references 1, 2, 3).
+enum KeySlotIndex : std::size_t { kSlotSig = 0, kSlotDec = 1, kSlotAut = 2 };
+
+struct KeySlot {
+    VarBytes<kMaxAttributes> attributes;      // C1/C2/C3
+    std::array<std::uint8_t, 20> fingerprint{};       // C7/C8/C9
+    std::array<std::uint8_t, 20> ca_fingerprint{};    // CA/CB/CC
+    std::array<std::uint8_t, 4> generation_date{};    // CE/CF/D0
+    std::uint8_t key_status = 0;              // DE: 00 none, 01 generated, 02 imported
+    VarBytes<kMaxKeyDer> key_der;             // private key, mbedtls_pk_write_key_der
+    VarBytes<kMaxCertificate> certificate;    // 7F21 occurrence (2 - slot)
+};
+
+struct CardState {
+    std::uint8_t life_cycle = kLifeCycleOperational;
+    std::array<std::uint8_t, 4> serial{};
+    PinRecord pw1, rc, pw3;
+    std::uint8_t pw1_policy = 0x00;           // C4 byte 1: 00 = PW1 valid for one PSO:CDS
+    std::uint32_t signature_counter = 0;      // DO 93 (3 bytes on the wire)
+    VarBytes<kMaxSpecialDo> login_data;       // 5E
+    VarBytes<kMaxSpecialDo> url;              // 5F50
+    VarBytes<kMaxName> name;                  // 5B
+    VarBytes<kMaxLanguage> language;          // 5F2D
+    VarBytes<1> salutation;                   // 5F35
+    std::array<VarBytes<kMaxSpecialDo>, 4> private_do;  // 0101..0104
+    std::array<KeySlot, 3> slots;
+};
+
+// Serializes `state` with `generation` into `out`; returns the image size, 0 if `out` is too small.
+std::size_t serialize_state(const CardState& state, std::uint64_t generation, std::span<std::uint8_t> out);
+
+struct LoadedState {
+    std::uint64_t generation = 0;
+};
+
+// Parses and checks an image. On error `state` may be partially written: parse into a scratch copy.
+Result<LoadedState, StateError> parse_state(ByteView image, CardState& state);
+
+// Reads only the generation from an image header (no checksum verification).
+Result<std::uint64_t, StateError> peek_generation(ByteView image);
+
+}  // namespace qscd::sim

@@ -1,0 +1,25 @@
+// The qscd subcommands. Each registers its options on the CLI11 app and runs when chosen.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "pin_input.hpp"
+
+namespace qscd::cli {
+
+// Options every subcommand shares.
+struct GlobalOptions {
+    std::optional<std::string> state_dir;  // --state
+    bool trace = false;                    // --trace: APDUs to stderr, secrets REDACTED
+};
+
+void add_token_commands(CLI::App& app, GlobalOptions& global);   // token list, info
+void add_sim_commands(CLI::App& app, GlobalOptions& global);     // sim create, sim list
+void add_sign_command(CLI::App& app, GlobalOptions& global);     // sign
+void add_verify_command(CLI::App& app, GlobalOptions& global);   // verify
+void add_pin_commands(CLI::App& app, GlobalOptions& global);     // pin change, pin unblock, pin status
+
+}  // namespace qscd::cli

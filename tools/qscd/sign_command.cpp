@@ -1,0 +1,92 @@
+// qscd sign: hash the document here, let the card sign the hash after the holder's PIN, wrap the
+// result as CAdES-B-B (detached) or write the raw signature.
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "commands.hpp"
+#include "qscd/atomic_file.hpp"
+#include "qscd/error.hpp"
+#include "qscd/signing/cades.hpp"
+#include "qscd/signing/cades_verify.hpp"
+#include "qscd/signing/crypto.hpp"
+#include "qscd/signing/hashing.hpp"
+#include "session.hpp"
+
+namespace qscd::cli {
+
+namespace {
+
+struct SignOptions {
+    std::string token;
+    std::string input;
+    std::string output;
+    std::string hash;            // default: the key's natural hash
+    std::string format = "cades";
+    std::optional<int> pin_fd;
+    bool force = false;
+};
+
+void sign(const GlobalOptions& global, const SignOptions& o) {
+    const std::filesystem::path in(o.input);
+    const std::filesystem::path out = o.output.empty() ? std::filesystem::path(o.input + (o.format == "cades" ? ".p7s" : ".sig")) : std::filesystem::path(o.output);
+    if (!std::filesystem::is_regular_file(in)) throw Error(ErrorCode::NotFound, "no such document: " + in.string());
+    if (std::filesystem::exists(out) && !o.force)
+        throw Error(ErrorCode::InvalidArgument, out.string() + " exists; use --force to replace it");
+
+    auto token = open_token(global, o.token);
+    auto key = token->key("SIG");
+    const KeyAttributes& a = key->attributes();
+    HashAlgorithm hash = default_hash(a.type);
+    if (!o.hash.empty()) hash = *parse_hash_algorithm(o.hash);
+
+    const Bytes digest = hash_file(hash, in);
+    const PinPrompt prompt = make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"});
+
+    Bytes result;
+    if (o.format == "raw") {
+        const Bytes signature = key->sign_hash(hash, digest, prompt);
+        if (!verify_signature(a.public_key, a.scheme, hash, digest, signature))
+            throw Error(ErrorCode::VerificationFailed, "the card's signature does not verify against its public key");
+        // DER for ECDSA so that `openssl dgst -verify` reads it; PKCS#1 bytes for RSA.
+        result = a.scheme == SignatureScheme::Ecdsa ? ecdsa_raw_to_der(signature) : signature;
+    } else {
+        if (a.certificate.empty())
+            throw Error(ErrorCode::NotFound, "the token holds no certificate for its signature key; CAdES needs one (or use --format raw)");
+        CadesSigner signer;
+        signer.certificate_der = a.certificate;
+        signer.scheme = a.scheme;
+        signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return key->sign_hash(h, d, prompt); };
+        result = create_cades_detached(signer, hash, digest, std::chrono::system_clock::now());
+        // Check before writing: a card whose key no longer matches its certificate must not
+        // produce a file that looks like a signature.
+        const VerificationReport check =
+            verify_cades_detached(result, [&](HashAlgorithm h) { return h == hash ? digest : hash_file(h, in); }, {});
+        if (!check.signature_ok)
+            throw Error(ErrorCode::VerificationFailed, "the card's signature does not match the certificate on the card");
+    }
+    write_file_atomic(out, result, 0644);
+    fmt::print("Signed {} ({} {}) → {}\n", in.string(), to_string(hash), to_hex(digest, ""), out.string());
+    if (auto counter = token->signature_counter()) fmt::print("Card signature counter: {}\n", *counter);
+}
+
+}  // namespace
+
+void add_sign_command(CLI::App& app, GlobalOptions& global) {
+    auto* cmd = app.add_subcommand("sign", "sign a document with the token's signature key (CAdES-B-B detached by default)");
+    auto o = std::make_shared<SignOptions>();
+    cmd->add_option("--token,-t", o->token, "token name (default: the only token)");
+    cmd->add_option("--in,-i", o->input, "document to sign")->required();
+    cmd->add_option("--out,-o", o->output, "signature file (default: <in>.p7s, or <in>.sig for raw)");
+    cmd->add_option("--hash", o->hash, "digest algorithm (default: SHA-384 for P-384 keys, else SHA-256)")
+        ->check(CLI::IsMember({"sha256", "sha384", "sha512"}));
+    cmd->add_option("--format", o->format, "cades: CMS SignedData (.p7s); raw: the bare signature (ECDSA as DER)")
+        ->check(CLI::IsMember({"cades", "raw"}))
+        ->capture_default_str();
+    cmd->add_option("--pin-fd", o->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
+    cmd->add_flag("--force", o->force, "replace an existing output file");
+    cmd->callback([&global, o] { sign(global, *o); });
+}
+
+}  // namespace qscd::cli

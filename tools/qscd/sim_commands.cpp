@@ -1,0 +1,73 @@
+// qscd sim create: a simulated OpenPGP signature card with a key generated on the card and a
+// certificate from the local TEST CA stored on it. Personalisation goes through the same host
+// driver as a real card: no shortcut into the simulator's state.
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "qscd/certificate_info.hpp"
+#include "qscd/error.hpp"
+#include "qscd/signing/test_ca.hpp"
+#include "session.hpp"
+
+namespace qscd::cli {
+
+namespace {
+
+// OpenPGP card factory defaults [openpgp-card.md §1]. A simulated card is a test card: these are
+// public knowledge, and `qscd pin change` replaces them.
+constexpr const char* kDefaultUserPin = "123456";
+constexpr const char* kDefaultAdminPin = "12345678";
+
+struct CreateOptions {
+    std::string name = "test";
+    std::string algorithm = "p256";
+    std::string holder;
+};
+
+void create(const GlobalOptions& global, const CreateOptions& o) {
+    const auto type = parse_key_type(o.algorithm);
+    if (!type) throw Error(ErrorCode::InvalidArgument, "unknown --algo " + o.algorithm + " (p256, p384, rsa2048, rsa3072, rsa4096)");
+    TokenRegistry registry = make_registry(global);
+    auto token = registry.create_simulated(o.name);
+    attach_trace(*token, global);
+
+    const Pin admin(kDefaultAdminPin);
+    const std::string holder = o.holder.empty() ? o.name : o.holder;
+    fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(*type), o.name);
+    const openpgp::PublicKey key = token->generate_key(admin, openpgp::KeySlot::Signature, *type);
+
+    const TestCa ca = load_or_create_test_ca(registry.state_dir() / "test-ca");
+    CertificateProfile profile;
+    profile.common_name = holder + " (TEST)";
+    profile.serial_number = "TEST-" + token->info().serial;
+    const Bytes certificate = issue_certificate(ca, key.spki, profile);
+    token->store_certificate(admin, openpgp::KeySlot::Signature, certificate);
+    token->set_cardholder_name(admin, holder.substr(0, 39));
+
+    const TokenInfo info = token->info();
+    const CertificateSummary cert = summarize_certificate(certificate);
+    fmt::print("Created simulated token '{}' (serial {}, TEST CARD)\n", o.name, info.serial);
+    fmt::print("  state file:  {}\n", info.origin.substr(info.origin.find(' ') + 1));
+    fmt::print("  key:         {} generated on the card\n", to_string(*type));
+    fmt::print("  certificate: {}\n", cert.subject);
+    fmt::print("  issued by:   {} ({})\n", cert.issuer, (registry.state_dir() / "test-ca" / "ca.pem").string());
+    fmt::print("  PINs:        User PIN {}, Admin PIN {} (test card defaults; change with `qscd pin change`)\n",
+               kDefaultUserPin, kDefaultAdminPin);
+}
+
+}  // namespace
+
+void add_sim_commands(CLI::App& app, GlobalOptions& global) {
+    auto* sim = app.add_subcommand("sim", "simulated signature cards (test cards, never certified devices)");
+    sim->require_subcommand(1);
+    auto* create_cmd = sim->add_subcommand("create", "create a simulated OpenPGP card with a key and a TEST certificate");
+    auto o = std::make_shared<CreateOptions>();
+    create_cmd->add_option("--name,-n", o->name, "token name: letters, digits, '-', '_'")->capture_default_str();
+    create_cmd->add_option("--algo,-a", o->algorithm, "key algorithm")
+        ->check(CLI::IsMember({"p256", "p384", "rsa2048", "rsa3072", "rsa4096"}))
+        ->capture_default_str();
+    create_cmd->add_option("--holder", o->holder, "certificate holder name (default: the token name)");
+    create_cmd->callback([&global, o] { create(global, *o); });
+}
+
+}  // namespace qscd::cli

@@ -1,0 +1,68 @@
+// qscd token list · qscd info
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "qscd/certificate_info.hpp"
+#include "qscd/error.hpp"
+#include "session.hpp"
+
+namespace qscd::cli {
+
+namespace {
+
+void print_token(Token& token) {
+    const TokenInfo info = token.info();
+    fmt::print("Token:        {}\n", info.label);
+    fmt::print("Application:  {}\n", info.application);
+    fmt::print("Serial:       {}\n", info.serial);
+    fmt::print("Manufacturer: {}{}\n", info.manufacturer, info.test_card ? " — TEST CARD, not a certified device" : "");
+    fmt::print("Origin:       {}\n", info.origin);
+    fmt::print("ATR:          {}\n", to_hex(info.atr));
+    if (auto counter = token.signature_counter()) fmt::print("Signatures:   {}\n", *counter);
+    for (const PinStatus& pin : token.pin_status())
+        fmt::print("{:<13} {}\n", pin.name + ":",
+                   pin.tries_left == 0 ? (pin.role == PinRole::ResetCode ? "not set or blocked" : "BLOCKED")
+                                       : fmt::format("{} tries left", pin.tries_left));
+    auto keys = token.keys();
+    if (keys.empty()) fmt::print("Keys:         none\n");
+    for (const auto& key : keys) {
+        const KeyAttributes& a = key->attributes();
+        fmt::print("Key {}:      {} ({}), PIN {}\n", a.id, to_string(a.type), to_string(a.scheme),
+                   a.pin_policy == PinPolicy::PerSignature ? "required for every signature" : "valid for a session");
+        if (a.certificate.empty()) {
+            fmt::print("  Certificate: none\n");
+        } else {
+            const CertificateSummary c = summarize_certificate(a.certificate);
+            fmt::print("  Subject:     {}\n  Issuer:      {}\n  Valid:       {} to {} UTC\n", c.subject, c.issuer,
+                       c.not_before, c.not_after);
+        }
+    }
+}
+
+}  // namespace
+
+void add_token_commands(CLI::App& app, GlobalOptions& global) {
+    auto* token = app.add_subcommand("token", "tokens: list what is reachable");
+    token->require_subcommand(1);
+    auto* list = token->add_subcommand("list", "list tokens (simulated tokens in the state directory)");
+    list->callback([&global] {
+        TokenRegistry registry = make_registry(global);
+        auto entries = registry.list();
+        if (entries.empty()) {
+            fmt::print("no tokens in {} (create one with: qscd sim create --name NAME)\n", registry.state_dir().string());
+            return;
+        }
+        fmt::print("{:<20} {:<10} {:<14} {}\n", "NAME", "KIND", "SERIAL", "LOCATION");
+        for (const auto& e : entries) fmt::print("{:<20} {:<10} {:<14} {}\n", e.name, e.kind, e.serial, e.location.string());
+    });
+
+    auto* info = app.add_subcommand("info", "show a token: application, serial, PIN tries, keys, certificate");
+    auto token_name = std::make_shared<std::string>();
+    info->add_option("--token,-t", *token_name, "token name (default: the only token)");
+    info->callback([&global, token_name] {
+        auto t = open_token(global, *token_name);
+        print_token(*t);
+    });
+}
+
+}  // namespace qscd::cli
