@@ -194,10 +194,16 @@ TEST_CASE("parse long-form lengths 81, 82 and 83", "[tlv][parse]") {
 }
 
 TEST_CASE("parse accepts non-minimal long-form lengths", "[tlv][parse]") {
-    CHECK(to_hex(parse_one(H("4F 81 02 AA BB")).value) == "AA BB");
-    CHECK(to_hex(parse_one(H("4F 82 00 02 AA BB")).value) == "AA BB");
-    CHECK(to_hex(parse_one(H("4F 83 00 00 02 AA BB")).value) == "AA BB");
-    CHECK(parse_one(H("4F 81 00")).value.empty());
+    for (const char* hex : {"4F 81 02 AA BB", "4F 82 00 02 AA BB", "4F 83 00 00 02 AA BB"}) {
+        INFO(hex);
+        const Bytes raw = H(hex);
+        const Tlv t = parse_one(raw);
+        CHECK(t.tag == 0x4F);
+        CHECK(to_hex(t.value) == "AA BB");
+        CHECK(t.encoded.size() == raw.size());
+    }
+    const Bytes zero = H("4F 81 00");
+    CHECK(parse_one(zero).value.empty());
 }
 
 TEST_CASE("parse indefinite length 80 is LengthTooLong", "[tlv][parse][malformed]") {

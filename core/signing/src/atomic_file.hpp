@@ -1,18 +1,3 @@
-// Crash-safe file replacement for keys and certificates (private to the signing core).
+// Moved to the public include directory: the CLI writes signatures with it too.
 #pragma once
-
-#include <filesystem>
-#include <sys/types.h>
-
-#include "qscd/codec/bytes.hpp"
-
-namespace qscd {
-
-// Writes data to a temporary file in the same directory with the given mode, fsyncs it, renames it
-// over path and fsyncs the directory, so a crash leaves either the old or the new file, never a mix.
-// Error(IoError) naming the file on failure.
-void write_file_atomic(const std::filesystem::path& path, ByteView data, mode_t mode);
-// Whole file; Error(IoError) naming the file.
-Bytes read_file(const std::filesystem::path& path);
-
-}  // namespace qscd
+#include "qscd/atomic_file.hpp"

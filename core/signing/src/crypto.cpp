@@ -2,10 +2,14 @@
 #include "qscd/signing/crypto.hpp"
 
 #include <mbedtls/ecp.h>
-#include <mbedtls/psa_util.h>
 #include <mbedtls/rsa.h>
 
 #include <string>
+
+// mbedTLS 3.6's psa_util.h declares the ECDSA format converters outside its extern "C" block.
+extern "C" {
+#include <mbedtls/psa_util.h>
+}
 
 #include "mbedtls_glue.hpp"
 #include "qscd/error.hpp"

@@ -48,7 +48,7 @@ std::optional<HashAlgorithm> hash_of_digest_oid(ByteView oid) {
 
 Bytes tlv(std::uint8_t tag, ByteView content) {
     // mbedtls_asn1_write_* write backwards from the end of a buffer.
-    unsigned char header[16];
+    unsigned char header[16] = {};
     unsigned char* p = header + sizeof header;
     int n = mbedtls_asn1_write_len(&p, header, content.size());
     if (n < 0 || mbedtls_asn1_write_tag(&p, header, tag) < 0) throw std::length_error("DER element too long");
@@ -72,7 +72,7 @@ Bytes time(std::chrono::system_clock::time_point t) {
     year_month_day ymd(day);
     hh_mm_ss hms(secs - day);
     int y = static_cast<int>(ymd.year());
-    char buf[20];
+    char buf[32];
     bool utc = y >= 1950 && y < 2050;
     std::snprintf(buf, sizeof buf, utc ? "%02d%02u%02u%02d%02d%02dZ" : "%04d%02u%02u%02d%02d%02dZ", utc ? y % 100 : y,
                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),

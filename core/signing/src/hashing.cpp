@@ -80,7 +80,11 @@ Bytes digest_info(HashAlgorithm algorithm, ByteView digest) {
     ByteView prefix = algorithm == HashAlgorithm::Sha256   ? ByteView(sha256)
                       : algorithm == HashAlgorithm::Sha384 ? ByteView(sha384)
                                                            : ByteView(sha512);
-    return concat(prefix, digest);
+    // Assembled with memcpy: GCC 12's -Warray-bounds misfires on vector::insert from a static array.
+    Bytes out(prefix.size() + digest.size());
+    std::memcpy(out.data(), prefix.data(), prefix.size());
+    std::memcpy(out.data() + prefix.size(), digest.data(), digest.size());
+    return out;
 }
 
 }  // namespace qscd

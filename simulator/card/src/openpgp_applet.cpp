@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <cstring>
 
+extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
 #include <mbedtls/constant_time.h>
+}
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/platform_util.h>
+extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
 #include <mbedtls/psa_util.h>
+}
 #include <mbedtls/rsa.h>
 
 #include "qscd/codec/tlv.hpp"
@@ -44,11 +48,11 @@ constexpr std::uint8_t kOidP384[] = {0x2B, 0x81, 0x04, 0x00, 0x22};
 // (chaining + extended Lc/Le), LCS 05 + 9000.
 constexpr std::uint8_t kHistorical[] = {0x00, 0x31, 0xC5, 0x73, 0xC0, 0x01, 0xC0, 0x05, 0x90, 0x00};
 
-// DO C0 extended capabilities (§4): GET CHALLENGE, PW status changeable, private DOs, attributes
-// changeable (0x5C; key import 0x20 not offered); no SM; challenge ≤ 0x0800; certificate ≤ 0x1000;
+// DO C0 extended capabilities (§4): GET CHALLENGE, key import, PW status changeable, private DOs,
+// attributes changeable (0x7C); no SM; challenge ≤ 0x0800; certificate ≤ 0x1000;
 // special DOs ≤ 0xFF; no PIN block 2; no MSE.
 constexpr std::uint8_t kExtendedCapabilities[] = {
-    0x5C, 0x00,
+    0x7C, 0x00,
     static_cast<std::uint8_t>(kMaxChallenge >> 8), static_cast<std::uint8_t>(kMaxChallenge & 0xFF),
     static_cast<std::uint8_t>(kMaxCertificate >> 8), static_cast<std::uint8_t>(kMaxCertificate & 0xFF),
     0x00, static_cast<std::uint8_t>(kMaxSpecialDo), 0x00, 0x00};
@@ -118,12 +122,6 @@ Algo decode_attributes(ByteView attr, std::size_t slot) {
         a.kind = attr[0] == 0x13 ? AlgoKind::Ecdsa : AlgoKind::Ecdh;
     }
     return a;
-}
-
-std::size_t copy_out(std::span<std::uint8_t> out, ByteView value) {
-    if (value.size() > out.size()) return 0;
-    std::copy(value.begin(), value.end(), out.begin());
-    return value.size();
 }
 
 // Slot of a control reference template tag (§1 table): B6 SIG, B8 DEC, A4 AUT.
@@ -665,28 +663,146 @@ ApduReply OpenPgpApplet::generate(const ApduCommand& c, std::span<std::uint8_t> 
         mbedtls_pk_free(&pk);
         return sw_only(kConditions);
     }
-    std::array<std::uint8_t, kMaxKeyDer> der{};
-    int der_length = rc == 0 ? mbedtls_pk_write_key_der(&pk, der.data(), der.size()) : -1;
-    if (rc != 0 || der_length <= 0) {
+    if (rc != 0) {
         mbedtls_pk_free(&pk);
-        mbedtls_platform_zeroize(der.data(), der.size());
         return sw_only(kNoPrecise);
+    }
+    const std::uint16_t sw = install_key(slot, pk, 0x01);  // DE: generated on card
+    if (sw != kOk) return sw_only(sw);
+    const std::size_t n = write_public_key(slot, out);
+    return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
+}
+
+// Stores `pk` (DER) in the slot, commits, and takes ownership of the context (freed on failure).
+// A new SIG key resets the signature counter (§8.2).
+std::uint16_t OpenPgpApplet::install_key(std::size_t slot, mbedtls_pk_context& pk, std::uint8_t status) {
+    std::array<std::uint8_t, kMaxKeyDer> der{};
+    const int der_length = mbedtls_pk_write_key_der(&pk, der.data(), der.size());
+    if (der_length <= 0) {
+        mbedtls_pk_free(&pk);
+        return kNoPrecise;
     }
     KeySlot& ks = state_.slots[slot];
     ks.key_der.assign(ByteView(der.data() + der.size() - static_cast<std::size_t>(der_length),
                                static_cast<std::size_t>(der_length)));
     mbedtls_platform_zeroize(der.data(), der.size());
-    ks.key_status = 0x01;  // DE: generated on card
+    ks.key_status = status;
     if (slot == kSlotSig) state_.signature_counter = 0;
     if (!commit()) {
         mbedtls_pk_free(&pk);
-        return sw_only(kMemoryFailure);
+        return kMemoryFailure;
     }
     free_key(slot);
-    keys_[slot] = pk;  // take ownership of the generated context
+    keys_[slot] = pk;  // ownership moves to the slot
     key_ready_[slot] = true;
-    const std::size_t n = write_public_key(slot, out);
-    return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
+    return kOk;
+}
+
+namespace {
+
+// Reads one tag + BER length of a 7F48 template entry (§9.3: tags without values).
+bool read_template_entry(ByteView& in, std::uint32_t& tag, std::size_t& length) {
+    if (in.empty()) return false;
+    tag = in[0];
+    std::size_t pos = 1;
+    if ((tag & 0x1F) == 0x1F) {
+        if (in.size() < 2) return false;
+        tag = tag << 8 | in[1];
+        pos = 2;
+    }
+    if (in.size() <= pos) return false;
+    const std::uint8_t b = in[pos++];
+    if (b < 0x80) {
+        length = b;
+    } else if (b == 0x81 && in.size() >= pos + 1) {
+        length = in[pos++];
+    } else if (b == 0x82 && in.size() >= pos + 2) {
+        length = static_cast<std::size_t>(in[pos] << 8 | in[pos + 1]);
+        pos += 2;
+    } else {
+        return false;
+    }
+    in = in.subspan(pos);
+    return true;
+}
+
+}  // namespace
+
+// PUT DATA odd 00 DB 3F FF 4D{CRT, 7F48, 5F48} — key import, §9.3.
+ApduReply OpenPgpApplet::import_key(const ApduCommand& c) {
+    if (c.p1 != 0x3F || c.p2 != 0xFF) return sw_only(kBadP1P2);
+    if (!pw3_) return sw_only(kSecurity);
+    if (c.data.empty()) return sw_only(kWrongLength);
+    ByteView in = c.data;
+    auto header = parse_tlv(in);
+    if (!header || header->tag != 0x4D || !in.empty()) return sw_only(kBadData);
+    ByteView body = header->value;
+    auto crt = parse_tlv(body);
+    auto templ = parse_tlv(body);
+    auto values = parse_tlv(body);
+    if (!crt || !templ || !values || !body.empty() || templ->tag != 0x7F48 || values->tag != 0x5F48)
+        return sw_only(kBadData);
+    const int slot_i = slot_of_crt(crt->tag);
+    if (slot_i < 0) return sw_only(kBadData);
+    const auto slot = static_cast<std::size_t>(slot_i);
+    if (!crt->value.empty()) {
+        const std::uint8_t expect[3] = {0x84, 0x01, static_cast<std::uint8_t>(slot + 1)};
+        if (!equal(crt->value, ByteView(expect, 3))) return sw_only(kBadData);
+    }
+    // Split 5F48 in the order 7F48 lists: index = tag - 0x91 (91 e .. 99 public key).
+    std::array<ByteView, 9> part{};
+    ByteView list = templ->value;
+    ByteView data = values->value;
+    while (!list.empty()) {
+        std::uint32_t tag = 0;
+        std::size_t length = 0;
+        if (!read_template_entry(list, tag, length)) return sw_only(kBadData);
+        if (tag < 0x91 || tag > 0x99 || length > data.size()) return sw_only(kBadData);
+        part[tag - 0x91] = data.first(length);
+        data = data.subspan(length);
+    }
+    if (!data.empty()) return sw_only(kBadData);
+
+    const Algo algo = decode_attributes(state_.slots[slot].attributes.view(), slot);
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    bool ok = false;
+    if (algo.kind == AlgoKind::Rsa) {
+        const ByteView e = part[0], p = part[1], q = part[2];
+        if (!e.empty() && !p.empty() && !q.empty() &&
+            mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) == 0) {
+            mbedtls_rsa_context* rsa = mbedtls_pk_rsa(pk);
+            ok = mbedtls_rsa_import_raw(rsa, nullptr, 0, p.data(), p.size(), q.data(), q.size(), nullptr, 0,
+                                        e.data(), e.size()) == 0 &&
+                 mbedtls_rsa_complete(rsa) == 0 && mbedtls_rsa_check_privkey(rsa) == 0 &&
+                 mbedtls_rsa_get_len(rsa) * 8 == algo.rsa_bits;
+        }
+    } else if (algo.kind == AlgoKind::Ecdsa || algo.kind == AlgoKind::Ecdh) {
+        const ByteView d = part[1];
+        std::array<std::uint8_t, 66> scalar{};
+        if (!d.empty() && d.size() <= algo.field_bytes &&
+            mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) == 0) {
+            std::copy(d.begin(), d.end(), scalar.begin() + static_cast<std::ptrdiff_t>(algo.field_bytes - d.size()));
+            mbedtls_ecp_keypair* kp = mbedtls_pk_ec(pk);
+            ok = mbedtls_ecp_read_key(algo.curve, kp, scalar.data(), algo.field_bytes) == 0 &&
+                 mbedtls_ecp_keypair_calc_public(kp, &Random::mbedtls_rng, &random_) == 0;
+            if (ok && !part[8].empty()) {  // 99: public key given, must match
+                std::array<std::uint8_t, 133> point{};
+                std::size_t plen = 0;
+                ok = mbedtls_ecp_write_public_key(kp, MBEDTLS_ECP_PF_UNCOMPRESSED, &plen, point.data(),
+                                                  point.size()) == 0 &&
+                     equal(ByteView(point.data(), plen), part[8]);
+            }
+            mbedtls_platform_zeroize(scalar.data(), scalar.size());
+        }
+    } else {
+        return sw_only(kConditions);
+    }
+    if (!ok) {
+        mbedtls_pk_free(&pk);
+        return sw_only(kBadData);
+    }
+    return sw_only(install_key(slot, pk, 0x02));  // DE: imported
 }
 
 ApduReply OpenPgpApplet::sign_with(std::size_t slot, ByteView input, std::span<std::uint8_t> out) {
@@ -789,6 +905,7 @@ ApduReply OpenPgpApplet::process(const ApduCommand& c, std::span<std::uint8_t> o
         case 0xCA: return get_data(c, out);
         case 0xCC: return get_next_data(c, out);
         case 0xDA: return put_data(c);
+        case 0xDB: return import_key(c);
         case 0xA5: return select_data(c);
         case 0x20: return verify(c);
         case 0x24: return change_reference_data(c);

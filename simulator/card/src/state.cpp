@@ -3,7 +3,9 @@
 
 #include <cstring>
 
+extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
 #include <mbedtls/constant_time.h>
+}
 #include <mbedtls/sha256.h>
 
 namespace qscd::sim {

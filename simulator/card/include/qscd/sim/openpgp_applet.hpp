@@ -72,6 +72,8 @@ private:
     ApduReply get_data(const ApduCommand& c, std::span<std::uint8_t> out);
     ApduReply get_next_data(const ApduCommand& c, std::span<std::uint8_t> out);
     ApduReply put_data(const ApduCommand& c);
+    ApduReply import_key(const ApduCommand& c);
+    std::uint16_t install_key(std::size_t slot, mbedtls_pk_context& pk, std::uint8_t status);
     ApduReply select_data(const ApduCommand& c);
     ApduReply verify(const ApduCommand& c);
     ApduReply change_reference_data(const ApduCommand& c);
@@ -95,7 +97,7 @@ private:
 
     Storage& storage_;
     Random& random_;
-    Clock& clock_;
+    [[maybe_unused]] Clock& clock_;  // reserved (the card does not stamp key generation times, §9.1)
     CardOptions options_;
 
     CardState state_;       // working copy

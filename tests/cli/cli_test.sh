@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The qscd program end to end: create a simulated token, sign, verify with qscd and openssl,
+# PIN errors with exit codes and messages, tamper detection, secrets never printed.
+set -uo pipefail
+qscd=${1:?path to qscd}
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT
+export QSCD_SIM_DIR="$work/state"
+unset QSCD_PIN QSCD_NEW_PIN QSCD_ADMIN_PIN QSCD_RESET_CODE
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok   - $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
+# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit code, keeps output in $out
+expect() {
+  local want=$1 what=$2; shift 3
+  out=$("$@" 2>&1 </dev/null); local got=$?
+  if [ "$got" = "$want" ]; then ok "$what"; else bad "$what (exit $got, wanted $want): $out"; fi
+}
+contains() { if grep -qF -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no '$2' in: $out"; fi; }
+lacks() { if grep -qF -- "$2" <<<"$out"; then bad "$1: '$2' in: $out"; else ok "$1"; fi; }
+
+echo "signed by qscd" > "$work/doc.txt"
+ca="$QSCD_SIM_DIR/test-ca/ca.pem"
+
+expect 0 "help lists the commands" -- "$qscd" --help
+contains "help shows exit codes" "Exit codes"
+expect 2 "unknown option is a usage error" -- "$qscd" sign --bogus
+expect 5 "no tokens yet" -- "$qscd" info
+contains "no-token message says what to do" "qscd sim create"
+
+expect 0 "sim create p256" -- "$qscd" sim create --name alice --algo p256
+contains "create names the serial" "serial FFFF"
+expect 0 "sim create rsa2048" -- "$qscd" sim create --name bob --algo rsa2048
+expect 2 "duplicate token name refused" -- "$qscd" sim create --name alice
+expect 2 "bad algorithm refused" -- "$qscd" sim create --name carol --algo dsa
+expect 0 "token list" -- "$qscd" token list
+contains "list shows alice" "alice"
+contains "list shows bob" "bob"
+expect 2 "two tokens need --token" -- "$qscd" info
+expect 0 "info" -- "$qscd" info --token alice
+contains "info marks the test card" "TEST CARD"
+contains "info shows the certificate" "qscd TEST"
+contains "info shows PIN tries" "3 tries left"
+
+for t in alice bob; do
+  expect 0 "sign with $t (PIN from env)" -- env QSCD_PIN=123456 "$qscd" sign --token $t --in "$work/doc.txt" --out "$work/doc.$t.p7s"
+  expect 0 "qscd verify $t" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/doc.$t.p7s" --ca "$ca"
+  if openssl cms -verify -binary -inform DER -in "$work/doc.$t.p7s" -content "$work/doc.txt" -CAfile "$ca" -out /dev/null 2>"$work/ossl.err"; then
+    ok "openssl cms verifies $t"; else bad "openssl cms verify $t: $(cat "$work/ossl.err")"; fi
+done
+expect 2 "existing output is not overwritten" -- env QSCD_PIN=123456 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/doc.alice.p7s"
+
+# PIN from a file descriptor
+expect 0 "sign with --pin-fd" -- bash -c "exec 3<<<'123456'; \"$qscd\" sign --token alice --in \"$work/doc.txt\" --out \"$work/fd.p7s\" --pin-fd 3"
+
+# Raw signature, judged by openssl dgst
+expect 0 "raw signature" -- env QSCD_PIN=123456 "$qscd" sign --token alice --format raw --in "$work/doc.txt" --out "$work/doc.sig"
+openssl x509 -in "$ca" -noout >/dev/null 2>&1 && true
+openssl cms -cmsout -print -inform DER -in "$work/doc.alice.p7s" >/dev/null 2>&1 || true
+openssl pkcs7 -inform DER -in "$work/doc.alice.p7s" -print_certs -out "$work/alice.pem" >/dev/null 2>&1
+openssl x509 -in "$work/alice.pem" -pubkey -noout > "$work/alice.pub" 2>/dev/null
+if openssl dgst -sha256 -verify "$work/alice.pub" -signature "$work/doc.sig" "$work/doc.txt" >/dev/null 2>&1; then
+  ok "openssl dgst verifies the raw signature"; else bad "openssl dgst rejects the raw signature"; fi
+
+# Tampering
+cp "$work/doc.txt" "$work/tampered.txt"; echo "one more line" >> "$work/tampered.txt"
+expect 6 "tampered document is invalid" -- "$qscd" verify --in "$work/tampered.txt" --sig "$work/doc.alice.p7s" --ca "$ca"
+expect 6 "wrong trust anchor is invalid" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/doc.alice.p7s" --ca "$work/alice.pem"
+head -c 100 "$work/doc.alice.p7s" > "$work/truncated.p7s"
+expect 6 "truncated signature file is invalid" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/truncated.p7s" --ca "$ca"
+
+# Wrong PIN → tries left → blocked → unblock, with exit codes and one-line messages
+expect 3 "wrong PIN" -- env QSCD_PIN=000000 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/w1.p7s"
+contains "wrong PIN says tries left" "wrong User PIN, 2 tries left"
+lacks "wrong PIN is not echoed" "000000"
+expect 3 "wrong PIN again" -- env QSCD_PIN=000000 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/w2.p7s"
+contains "one try left" "1 try left"
+expect 4 "third wrong PIN blocks" -- env QSCD_PIN=000000 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/w3.p7s"
+expect 4 "blocked even with the right PIN" -- env QSCD_PIN=123456 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/w4.p7s"
+[ ! -e "$work/w4.p7s" ] && ok "no output file after a refused signature" || bad "output written after refusal"
+expect 0 "pin status" -- "$qscd" pin status --token alice
+contains "status shows BLOCKED" "BLOCKED"
+expect 0 "unblock with the Admin PIN" -- env QSCD_ADMIN_PIN=12345678 QSCD_NEW_PIN=246810 "$qscd" pin unblock --token alice --with admin
+expect 0 "sign with the new PIN" -- env QSCD_PIN=246810 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/after.p7s"
+expect 0 "change the User PIN" -- env QSCD_PIN=246810 QSCD_NEW_PIN=135791 "$qscd" pin change --token alice
+expect 3 "old PIN no longer works" -- env QSCD_PIN=246810 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/old.p7s"
+expect 8 "no PIN source and no terminal" -- setsid -w "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/none.p7s"
+
+# The trace shows APDUs but never a PIN
+expect 0 "traced signature" -- env QSCD_PIN=135791 "$qscd" --trace sign --token alice --in "$work/doc.txt" --out "$work/traced.p7s"
+contains "trace shows VERIFY redacted" "00 20 00 81 06 REDACTED"
+lacks "trace hides the PIN" "31 33 35 37 39 31"
+
+# A corrupted state file is reported, not rewritten
+cp "$QSCD_SIM_DIR/bob.qscdsim" "$work/bob.backup"
+printf '\xff' | dd of="$QSCD_SIM_DIR/bob.qscdsim" bs=1 seek=200 conv=notrunc status=none
+sum_before=$(sha256sum < "$QSCD_SIM_DIR/bob.qscdsim")
+expect 1 "corrupted state file" -- "$qscd" info --token bob
+contains "corruption message names the file" "bob.qscdsim"
+[ "$sum_before" = "$(sha256sum < "$QSCD_SIM_DIR/bob.qscdsim")" ] && ok "corrupted file left untouched" || bad "corrupted file was modified"
+[ "$(stat -c %a "$QSCD_SIM_DIR/alice.qscdsim")" = 600 ] && ok "state file mode 0600" || bad "state file mode $(stat -c %a "$QSCD_SIM_DIR/alice.qscdsim")"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

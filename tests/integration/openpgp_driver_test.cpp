@@ -1,0 +1,272 @@
+// The OpenPGP host driver against the in-process simulated card: the same driver code that talks to
+// a real card through PC/SC, end to end through APDUs.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "qscd/error.hpp"
+#include "qscd/openpgp/openpgp_token.hpp"
+#include "qscd/signing/crypto.hpp"
+#include "qscd/signing/hashing.hpp"
+#include "qscd/signing/test_ca.hpp"
+#include "qscd/sim/host_platform.hpp"
+#include "qscd/sim/in_process_transport.hpp"
+#include "qscd/sim/simulator_store.hpp"
+
+using namespace qscd;
+using openpgp::KeySlot;
+using openpgp::OpenPgpToken;
+
+namespace {
+
+const char* kUserPin = "123456";
+const char* kAdminPin = "12345678";
+
+std::unique_ptr<OpenPgpToken> fresh_token() {
+    static const std::array<std::uint8_t, 4> serial{0x00, 0x00, 0x12, 0x34};
+    sim::CardOptions options;
+    options.pin_iterations = 1000;  // keeps the suite fast; the default is what files get
+    auto transport = std::make_unique<sim::InProcessTransport>(std::make_unique<sim::MemoryStorage>(), "memory card",
+                                                               options, &serial);
+    return std::make_unique<OpenPgpToken>(std::move(transport), "memory");
+}
+
+// A prompt that answers `pin` and counts how often it was asked.
+struct CountingPrompt {
+    std::string pin;
+    std::shared_ptr<int> calls = std::make_shared<int>(0);
+    std::shared_ptr<std::optional<int>> last_tries = std::make_shared<std::optional<int>>();
+    PinPrompt prompt() const {
+        return [pin = pin, calls = calls, tries = last_tries](const PinRequest& r) {
+            ++*calls;
+            *tries = r.tries_left;
+            return Pin(pin);
+        };
+    }
+};
+
+ErrorCode code_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.code();
+    }
+    FAIL("no qscd::Error thrown");
+    return ErrorCode::CardError;
+}
+
+Bytes digest_of(std::string_view text, HashAlgorithm h = HashAlgorithm::Sha256) { return hash_bytes(h, as_bytes(text)); }
+
+}  // namespace
+
+TEST_CASE("a fresh simulated card presents itself as an OpenPGP 3.4 test card", "[driver]") {
+    auto token = fresh_token();
+    const TokenInfo info = token->info();
+    CHECK(info.application == "OpenPGP 3.4");
+    CHECK(info.serial == "FFFF00001234");
+    CHECK(info.test_card);
+    CHECK(info.manufacturer.find("test card") != std::string::npos);
+    CHECK(token->keys().empty());
+    auto pins = token->pin_status();
+    REQUIRE(pins.size() == 3);
+    CHECK(pins[0].tries_left == 3);
+    CHECK(pins[1].tries_left == 0);  // no resetting code set
+    CHECK(pins[2].tries_left == 3);
+    CHECK(token->signature_counter() == 0u);
+}
+
+TEST_CASE("keys generated on the card sign, and the signatures verify", "[driver][sign]") {
+    auto type = GENERATE(KeyType::EcP256, KeyType::EcP384, KeyType::Rsa2048);
+    auto token = fresh_token();
+    const openpgp::PublicKey pub = token->generate_key(Pin(kAdminPin), KeySlot::Signature, type);
+    CHECK(key_type_of_spki(pub.spki) == type);
+
+    auto keys = token->keys();
+    REQUIRE(keys.size() == 1);
+    const KeyAttributes& a = keys[0]->attributes();
+    CHECK(a.id == "SIG");
+    CHECK(a.type == type);
+    CHECK(a.public_key == pub.spki);
+    CHECK(a.pin_policy == PinPolicy::PerSignature);
+    CHECK(a.certificate.empty());
+
+    const HashAlgorithm hash = default_hash(type);
+    const Bytes digest = digest_of("hello world", hash);
+    CountingPrompt prompt{kUserPin};
+    const Bytes signature = keys[0]->sign_hash(hash, digest, prompt.prompt());
+    CHECK(verify_signature(a.public_key, a.scheme, hash, digest, signature));
+    CHECK_FALSE(verify_signature(a.public_key, a.scheme, hash, digest_of("hello world!", hash), signature));
+    CHECK(token->signature_counter() == 1u);
+    CHECK(*prompt.calls == 1);
+    CHECK(*prompt.last_tries == 3);
+}
+
+TEST_CASE("every signature asks for the PIN again (sole control)", "[driver][sign][qscd]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    CountingPrompt prompt{kUserPin};
+    for (int i = 0; i < 3; ++i) (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("doc"), prompt.prompt());
+    CHECK(*prompt.calls == 3);
+    CHECK(token->signature_counter() == 3u);
+
+    // Below the key handle too: after one PSO:CDS the card itself wants a new VERIFY [§6.1].
+    auto& card = token->card();
+    card.select();
+    card.verify(openpgp::Password::Pw1Signing, Pin(kUserPin));
+    (void)card.compute_digital_signature(digest_of("one"));
+    CHECK(code_of([&] { (void)card.compute_digital_signature(digest_of("two")); }) == ErrorCode::PinRequired);
+}
+
+TEST_CASE("digest length and usage are checked before the card is asked", "[driver][sign]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    CountingPrompt prompt{kUserPin};
+    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, Bytes(31, 0), prompt.prompt()); }) == ErrorCode::InvalidArgument);
+    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha384, Bytes(32, 0), prompt.prompt()); }) == ErrorCode::InvalidArgument);
+    CHECK(*prompt.calls == 0);
+    CHECK(token->signature_counter() == 0u);
+}
+
+TEST_CASE("wrong PIN → tries left → blocked → unblock with the Admin PIN", "[driver][pin]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    CountingPrompt wrong{"999999"};
+    for (int expected = 2; expected >= 1; --expected) {
+        try {
+            (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), wrong.prompt());
+            FAIL("wrong PIN accepted");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::WrongPin);
+            CHECK(e.tries_left() == expected);
+            CHECK(std::string(e.what()) == "wrong User PIN, " + std::to_string(expected) + (expected == 1 ? " try" : " tries") + " left");
+        }
+    }
+    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), wrong.prompt()); }) == ErrorCode::PinBlocked);
+    // Blocked: the right PIN is refused too, and the prompt is not even shown.
+    CountingPrompt right{kUserPin};
+    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), right.prompt()); }) == ErrorCode::PinBlocked);
+    CHECK(*right.calls == 0);
+    CHECK(token->pin_status()[0].tries_left == 0);
+    CHECK(token->signature_counter() == 0u);
+
+    token->unblock_pin(PinRole::Admin, Pin(kAdminPin), Pin("654321"));
+    CHECK(token->pin_status()[0].tries_left == 3);
+    CountingPrompt fresh{"654321"};
+    const Bytes sig = key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), fresh.prompt());
+    CHECK(verify_signature(key->attributes().public_key, SignatureScheme::Ecdsa, HashAlgorithm::Sha256, digest_of("x"), sig));
+}
+
+TEST_CASE("unblock with the resetting code", "[driver][pin]") {
+    auto token = fresh_token();
+    auto& card = token->card();
+    card.select();
+    card.verify(openpgp::Password::Pw3, Pin(kAdminPin));
+    card.put_data(0x00D3, as_bytes("RESET-CODE-1"));
+    CHECK(token->pin_status()[1].tries_left == 3);
+    for (int i = 0; i < 3; ++i) (void)code_of([&] { token->change_pin(PinRole::User, Pin("000000"), Pin("111111")); });
+    CHECK(token->pin_status()[0].tries_left == 0);
+
+    CHECK(code_of([&] { token->unblock_pin(PinRole::ResetCode, Pin("WRONG-CODE-1"), Pin("222222")); }) == ErrorCode::WrongPin);
+    CHECK(token->pin_status()[1].tries_left == 2);
+    token->unblock_pin(PinRole::ResetCode, Pin("RESET-CODE-1"), Pin("222222"));
+    CHECK(token->pin_status()[0].tries_left == 3);
+    token->change_pin(PinRole::User, Pin("222222"), Pin("333333"));
+}
+
+TEST_CASE("PIN change: the old PIN stops working, bad lengths are refused", "[driver][pin]") {
+    auto token = fresh_token();
+    token->change_pin(PinRole::User, Pin(kUserPin), Pin("24680135"));
+    CHECK(code_of([&] { token->change_pin(PinRole::User, Pin(kUserPin), Pin("13572468")); }) == ErrorCode::WrongPin);
+    CHECK(code_of([&] { token->change_pin(PinRole::User, Pin("24680135"), Pin("123")); }) == ErrorCode::InvalidPin);
+    token->change_pin(PinRole::Admin, Pin(kAdminPin), Pin("admin-pin-2"));
+    CHECK(code_of([&] { token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256); }) == ErrorCode::WrongPin);
+    token->generate_key(Pin("admin-pin-2"), KeySlot::Signature, KeyType::EcP256);
+}
+
+TEST_CASE("a certificate issued for the card key is stored on the card and read back", "[driver][cert]") {
+    auto token = fresh_token();
+    const auto pub = token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::Rsa2048);
+    const TestCa ca = create_test_ca();
+    CertificateProfile profile;
+    profile.common_name = "Driver Test (TEST)";
+    const Bytes cert = issue_certificate(ca, pub.spki, profile);
+    REQUIRE(cert.size() > 255);  // needs extended length or chaining
+    token->store_certificate(Pin(kAdminPin), KeySlot::Signature, cert);
+    CHECK(token->key("SIG")->attributes().certificate == cert);
+    CHECK(token->card().read_certificate(KeySlot::Authentication).empty());
+}
+
+TEST_CASE("the APDU trace never shows a PIN", "[driver][secrets]") {
+    auto token = fresh_token();
+    std::string trace;
+    token->set_trace([&](std::string_view line) { trace += std::string(line) + "\n"; });
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    CountingPrompt prompt{kUserPin};
+    (void)token->key("SIG")->sign_hash(HashAlgorithm::Sha256, digest_of("doc"), prompt.prompt());
+    CHECK(trace.find("00 20 00 81 06 REDACTED") != std::string::npos);
+    CHECK(trace.find("00 20 00 83 08 REDACTED") != std::string::npos);
+    CHECK(trace.find("31 32 33 34 35 36") == std::string::npos);
+    CHECK(trace.find("00 2A 9E 9A") != std::string::npos);
+}
+
+TEST_CASE("GET CHALLENGE and factory reset through TERMINATE DF / ACTIVATE FILE", "[driver]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto& card = token->card();
+    card.select();
+    const Bytes a = card.get_challenge(32), b = card.get_challenge(32);
+    CHECK(a.size() == 32);
+    CHECK(a != b);
+
+    // GnuPG's factory-reset sequence [§11]: block PW3, terminate, activate.
+    for (int i = 0; i < 3; ++i) (void)code_of([&] { card.verify(openpgp::Password::Pw3, Pin("wrong-admin")); });
+    card.terminate();
+    card.activate();
+    card.select();
+    card.read_application_data();
+    CHECK(token->keys().empty());
+    CHECK(token->pin_status()[2].tries_left == 3);
+    card.verify(openpgp::Password::Pw3, Pin(kAdminPin));
+}
+
+TEST_CASE("a corrupted state file gives a clear error and is left untouched", "[driver][state]") {
+    const auto dir = std::filesystem::temp_directory_path() / ("qscd-driver-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    sim::SimulatorStore store(dir);
+    store.create_token("card");
+    const auto path = store.state_path("card");
+
+    auto read_all = [&] {
+        std::ifstream in(path, std::ios::binary);
+        return Bytes(std::istreambuf_iterator<char>(in), {});
+    };
+    auto write_all = [&](const Bytes& bytes) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    };
+    const Bytes good = read_all();
+
+    SECTION("flipped byte") {
+        Bytes bad = good;
+        bad[bad.size() / 2] ^= 0x01;
+        write_all(bad);
+        CHECK(code_of([&] { OpenPgpToken t(store.open("card"), "card"); }) == ErrorCode::StateCorrupted);
+        CHECK(read_all() == bad);
+    }
+    SECTION("truncated") {
+        Bytes bad(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 3));
+        write_all(bad);
+        CHECK(code_of([&] { OpenPgpToken t(store.open("card"), "card"); }) == ErrorCode::StateCorrupted);
+        CHECK(read_all() == bad);
+    }
+    SECTION("intact file opens") {
+        OpenPgpToken t(store.open("card"), "card");
+        CHECK(t.info().test_card);
+    }
+    std::filesystem::remove_all(dir);
+}
