@@ -25,7 +25,7 @@ demo: build
 	@bash tools/demo.sh build
 
 bench: build
-	@echo "bench: no benchmarks yet (see issue 7)"
+	@./build/bench/sign_bench
 
 install: build
 	@cmake --install build $(if $(PREFIX),--prefix $(PREFIX))
