@@ -1,4 +1,4 @@
-// Opening tokens the way every subcommand does: registry from --state, optional APDU trace.
+// Opening tokens the way every subcommand does: the token source from --state, the optional trace.
 #pragma once
 
 #include <fmt/core.h>
@@ -6,20 +6,21 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "token_registry.hpp"
+#include "simulator_token_source.hpp"
 
 namespace qscd::cli {
 
-inline TokenRegistry make_registry(const GlobalOptions& global) {
-    return TokenRegistry(global.state_dir ? std::optional<std::filesystem::path>(*global.state_dir) : std::nullopt);
+inline SimulatorTokenSource make_source(const GlobalOptions& global) {
+    return SimulatorTokenSource(global.state_dir ? std::optional<std::filesystem::path>(*global.state_dir) : std::nullopt);
 }
 
-inline void attach_trace(openpgp::OpenPgpToken& token, const GlobalOptions& global) {
+inline void attach_trace(Token& token, const GlobalOptions& global) {
     if (global.trace) token.set_trace([](std::string_view line) { fmt::print(stderr, "{}\n", line); });
 }
 
-inline std::unique_ptr<openpgp::OpenPgpToken> open_token(const GlobalOptions& global, const std::string& name) {
-    auto token = make_registry(global).open(name);
+inline std::unique_ptr<Token> open_token(const GlobalOptions& global, const std::string& name) {
+    SimulatorTokenSource source = make_source(global);
+    auto token = open_token_named(source, name);
     attach_trace(*token, global);
     return token;
 }

@@ -27,8 +27,8 @@ struct CreateOptions {
 void create(const GlobalOptions& global, const CreateOptions& o) {
     const auto type = parse_key_type(o.algorithm);
     if (!type) throw Error(ErrorCode::InvalidArgument, "unknown --algo " + o.algorithm + " (p256, p384, rsa2048, rsa3072, rsa4096)");
-    TokenRegistry registry = make_registry(global);
-    auto token = registry.create_simulated(o.name);
+    SimulatorTokenSource source = make_source(global);
+    auto token = source.create(o.name);
     attach_trace(*token, global);
 
     const Pin admin(kDefaultAdminPin);
@@ -36,7 +36,7 @@ void create(const GlobalOptions& global, const CreateOptions& o) {
     fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(*type), o.name);
     const openpgp::PublicKey key = token->generate_key(admin, openpgp::KeySlot::Signature, *type);
 
-    const TestCa ca = load_or_create_test_ca(registry.state_dir() / "test-ca");
+    const TestCa ca = load_or_create_test_ca(source.state_dir() / "test-ca");
     CertificateProfile profile;
     profile.common_name = holder + " (TEST)";
     profile.serial_number = "TEST-" + token->info().serial;
@@ -50,7 +50,7 @@ void create(const GlobalOptions& global, const CreateOptions& o) {
     fmt::print("  state file:  {}\n", info.origin.substr(info.origin.find(' ') + 1));
     fmt::print("  key:         {} generated on the card\n", to_string(*type));
     fmt::print("  certificate: {}\n", cert.subject);
-    fmt::print("  issued by:   {} ({})\n", cert.issuer, (registry.state_dir() / "test-ca" / "ca.pem").string());
+    fmt::print("  issued by:   {} ({})\n", cert.issuer, (source.state_dir() / "test-ca" / "ca.pem").string());
     fmt::print("  PINs:        User PIN {}, Admin PIN {} (test card defaults; change with `qscd pin change`)\n",
                kDefaultUserPin, kDefaultAdminPin);
 }

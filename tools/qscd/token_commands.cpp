@@ -46,14 +46,15 @@ void add_token_commands(CLI::App& app, GlobalOptions& global) {
     token->require_subcommand(1);
     auto* list = token->add_subcommand("list", "list tokens (simulated tokens in the state directory)");
     list->callback([&global] {
-        TokenRegistry registry = make_registry(global);
-        auto entries = registry.list();
-        if (entries.empty()) {
-            fmt::print("no tokens in {} (create one with: qscd sim create --name NAME)\n", registry.state_dir().string());
+        SimulatorTokenSource source = make_source(global);
+        auto tokens = source.list();
+        if (tokens.empty()) {
+            fmt::print("no tokens in {} (create one with: qscd sim create --name NAME)\n", source.state_dir().string());
             return;
         }
         fmt::print("{:<20} {:<10} {:<14} {}\n", "NAME", "KIND", "SERIAL", "LOCATION");
-        for (const auto& e : entries) fmt::print("{:<20} {:<10} {:<14} {}\n", e.name, e.kind, e.serial, e.location.string());
+        for (const auto& t : tokens)
+            fmt::print("{:<20} {:<10} {:<14} {}{}\n", t.name, t.kind, t.serial, t.location, t.problem ? "  (unusable: " + *t.problem + ")" : "");
     });
 
     auto* info = app.add_subcommand("info", "show a token: application, serial, PIN tries, keys, certificate");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "qscd/apdu_channel.hpp"
 #include "qscd/key_handle.hpp"
 
 namespace qscd {
@@ -45,6 +46,9 @@ public:
     virtual void change_pin(PinRole role, const Pin& current, const Pin& replacement) = 0;
     // Unblocks the User PIN with `authority` (the resetting code / PUK, or the Admin PIN).
     virtual void unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) = 0;
+
+    // Every APDU to the token goes to `hook`, secrets REDACTED (see ApduChannel).
+    virtual void set_trace(ApduTraceHook hook) = 0;
 
     // Looks a key up by id ("SIG"); throws NotFound.
     std::shared_ptr<KeyHandle> key(const std::string& id);

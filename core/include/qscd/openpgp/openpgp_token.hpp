@@ -30,9 +30,10 @@ public:
     void store_certificate(const Pin& admin_pin, KeySlot slot, ByteView der);
     void set_cardholder_name(const Pin& admin_pin, std::string_view name);
 
-    // Low-level access for tests and tools; every call runs inside a transaction.
+    void set_trace(ApduTraceHook hook) override;
+
+    // Low-level access for tests and tools (the caller handles transactions).
     OpenPgpCard& card();
-    void set_trace(ApduTraceHook hook);
 
     struct Session;
 

@@ -1,0 +1,44 @@
+#include "simulator_token_source.hpp"
+
+#include "qscd/error.hpp"
+#include "qscd/sim/simulator_store.hpp"
+
+namespace qscd::cli {
+
+SimulatorTokenSource::SimulatorTokenSource(std::optional<std::filesystem::path> state_dir)
+    : state_dir_(sim::resolve_state_dir(state_dir)) {}
+
+std::vector<TokenDescriptor> SimulatorTokenSource::list() {
+    std::vector<TokenDescriptor> tokens;
+    if (!std::filesystem::is_directory(state_dir_)) return tokens;
+    for (const sim::TokenInfo& t : sim::SimulatorStore(state_dir_).list())
+        tokens.push_back({t.name, "simulator", t.error ? "" : "FFFF" + t.serial, t.path.string(), t.error});
+    return tokens;
+}
+
+std::unique_ptr<Token> SimulatorTokenSource::open(const TokenDescriptor& token) {
+    sim::SimulatorStore store(state_dir_);
+    if (!store.exists(token.name))
+        throw Error(ErrorCode::NotFound, "no token named '" + token.name + "' in " + state_dir_.string() + " (see `qscd token list`)");
+    return open_card(store.open(token.name), token.name);
+}
+
+std::unique_ptr<openpgp::OpenPgpToken> SimulatorTokenSource::create(const std::string& name) {
+    if (std::filesystem::create_directories(state_dir_))
+        std::filesystem::permissions(state_dir_, std::filesystem::perms::owner_all);
+    sim::SimulatorStore store(state_dir_);
+    store.create_token(name);
+    return std::make_unique<openpgp::OpenPgpToken>(store.open(name), name);
+}
+
+std::unique_ptr<Token> open_token_named(SimulatorTokenSource& source, const std::string& name) {
+    if (!name.empty()) return source.open(TokenDescriptor{name, "simulator", "", "", std::nullopt});
+    auto tokens = source.list();
+    if (tokens.empty())
+        throw Error(ErrorCode::NotFound, "no tokens in " + source.state_dir().string() + "; create one with `qscd sim create`");
+    if (tokens.size() > 1)
+        throw Error(ErrorCode::InvalidArgument, "several tokens in " + source.state_dir().string() + "; choose one with --token");
+    return source.open(tokens.front());
+}
+
+}  // namespace qscd::cli

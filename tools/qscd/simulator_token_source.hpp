@@ -1,0 +1,34 @@
+// The tokens the CLI can reach. Today: simulated tokens in the state directory (a TokenSource);
+// PC/SC readers join as a second source.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "qscd/openpgp/openpgp_token.hpp"
+#include "qscd/token_source.hpp"
+
+namespace qscd::cli {
+
+class SimulatorTokenSource final : public TokenSource {
+public:
+    // state_dir: --state if given; otherwise QSCD_SIM_DIR, XDG data dir, ~/.local/share/qscd/sim.
+    explicit SimulatorTokenSource(std::optional<std::filesystem::path> state_dir);
+
+    const std::filesystem::path& state_dir() const { return state_dir_; }
+    std::vector<TokenDescriptor> list() override;
+    std::unique_ptr<Token> open(const TokenDescriptor& token) override;
+    // Creates a factory-fresh simulated card (an OpenPGP card, so it can be personalised).
+    std::unique_ptr<openpgp::OpenPgpToken> create(const std::string& name);
+
+private:
+    std::filesystem::path state_dir_;
+};
+
+// Opens the token called `name`; with an empty name, the only token there is.
+// Error(NotFound) when there is none, InvalidArgument when the choice is ambiguous.
+std::unique_ptr<Token> open_token_named(SimulatorTokenSource& source, const std::string& name);
+
+}  // namespace qscd::cli
