@@ -248,25 +248,61 @@ PwStatus OpenPgpCard::pw_status() {
     return *s;
 }
 
-void OpenPgpCard::verify(Password password, const Pin& pin) {
-    // [§6.2] The PIN goes as plain UTF-8 bytes. Wrong PIN → 6982 (63Cx on old cards), blocked → 6983.
-    const bool pw3 = password == Password::Pw3;
-    const std::string name = pw3 ? "Admin PIN" : "User PIN";
-    CommandApdu command(kCla, kInsVerify, 0x00, static_cast<std::uint8_t>(password), Bytes(pin.bytes().begin(), pin.bytes().end()));
+namespace {
+
+// Which retry counter a secret uses, and how people call it.
+enum class Secret { UserPin, AdminPin, ResettingCode };
+
+const char* secret_name(Secret secret) {
+    switch (secret) {
+        case Secret::UserPin: return "User PIN";
+        case Secret::AdminPin: return "Admin PIN";
+        case Secret::ResettingCode: return "Resetting Code";
+    }
+    return "PIN";
+}
+
+// The one place where a refused secret becomes an error: wrong (with the tries left, read from C4
+// because OpenPGP 3.x answers a wrong PIN with 6982 and no counter), blocked, or malformed [§6.2, §6.3].
+[[noreturn]] void throw_secret_refused(OpenPgpCard& card, StatusWord status, Secret secret, const std::string& operation) {
+    const std::string name = secret_name(secret);
+    if (status == sw::kAuthenticationBlocked)
+        throw Error(ErrorCode::PinBlocked,
+                    secret == Secret::ResettingCode ? "Resetting Code is blocked or not set; unblock with the Admin PIN"
+                                                    : name + " is blocked",
+                    0, status);
+    if (status == sw::kWrongLength || status == sw::kIncorrectData)
+        throw Error(ErrorCode::InvalidPin, operation == "VERIFY" ? name + " has an invalid length" : "new PIN has an invalid length",
+                    std::nullopt, status);
+    if (status == sw::kSecurityStatusNotSatisfied || status.is_counter() || status == sw::kVerificationFailed) {
+        const PwStatus s = card.pw_status();
+        const int tries = secret == Secret::AdminPin ? s.pw3_tries : secret == Secret::ResettingCode ? s.rc_tries : s.pw1_tries;
+        if (tries == 0) throw Error(ErrorCode::PinBlocked, "wrong " + name + "; it is now blocked", 0, status);
+        throw Error(ErrorCode::WrongPin, "wrong " + name + ", " + std::to_string(tries) + (tries == 1 ? " try" : " tries") + " left",
+                    tries, status);
+    }
+    throw_status(status, operation);
+}
+
+Bytes joined(const Pin& first, const Pin& second) {
+    Bytes data(first.bytes().begin(), first.bytes().end());
+    data.insert(data.end(), second.bytes().begin(), second.bytes().end());
+    return data;
+}
+
+}  // namespace
+
+ResponseApdu OpenPgpCard::send_secret(CommandApdu command) {
     auto r = send(command);
     secure_zero(command.data.data(), command.data.size());
-    if (r.is_success()) return;
-    if (r.sw == sw::kAuthenticationBlocked) throw Error(ErrorCode::PinBlocked, name + " is blocked", 0, r.sw);
-    if (r.sw == sw::kWrongLength || r.sw == sw::kIncorrectData)
-        throw Error(ErrorCode::InvalidPin, name + " has an invalid length", std::nullopt, r.sw);
-    if (r.sw == sw::kSecurityStatusNotSatisfied || r.sw.is_counter() || r.sw == sw::kVerificationFailed) {
-        const PwStatus s = pw_status();
-        const int tries = pw3 ? s.pw3_tries : s.pw1_tries;
-        if (tries == 0) throw Error(ErrorCode::PinBlocked, "wrong " + name + "; it is now blocked", 0, r.sw);
-        throw Error(ErrorCode::WrongPin, "wrong " + name + ", " + std::to_string(tries) + (tries == 1 ? " try" : " tries") + " left",
-                    tries, r.sw);
-    }
-    throw_status(r.sw, "VERIFY");
+    return r;
+}
+
+void OpenPgpCard::verify(Password password, const Pin& pin) {
+    // [§6.2] The PIN goes as plain UTF-8 bytes, no padding.
+    auto r = send_secret(CommandApdu(kCla, kInsVerify, 0x00, static_cast<std::uint8_t>(password), Bytes(pin.bytes().begin(), pin.bytes().end())));
+    if (!r.is_success())
+        throw_secret_refused(*this, r.sw, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "VERIFY");
 }
 
 std::optional<int> OpenPgpCard::verification_status(Password password) {
@@ -279,48 +315,18 @@ std::optional<int> OpenPgpCard::verification_status(Password password) {
 
 void OpenPgpCard::change_reference_data(Password password, const Pin& current, const Pin& replacement) {
     // [§6.3] old ‖ new; the card splits them by the stored length of the current secret.
-    SecureBytes data = secure_copy(current.bytes());
-    data.insert(data.end(), replacement.bytes().begin(), replacement.bytes().end());
-    CommandApdu command(kCla, kInsChangeReferenceData, 0x00, static_cast<std::uint8_t>(password), Bytes(data.begin(), data.end()));
-    auto r = send(command);
-    secure_zero(command.data.data(), command.data.size());
-    const std::string name = password == Password::Pw3 ? "Admin PIN" : "User PIN";
-    if (r.is_success()) return;
-    if (r.sw == sw::kSecurityStatusNotSatisfied) {
-        const PwStatus s = pw_status();
-        const int tries = password == Password::Pw3 ? s.pw3_tries : s.pw1_tries;
-        if (tries == 0) throw Error(ErrorCode::PinBlocked, "wrong " + name + "; it is now blocked", 0, r.sw);
-        throw Error(ErrorCode::WrongPin, "wrong " + name + ", " + std::to_string(tries) + " tries left", tries, r.sw);
-    }
-    if (r.sw == sw::kAuthenticationBlocked) throw Error(ErrorCode::PinBlocked, name + " is blocked", 0, r.sw);
-    if (r.sw == sw::kWrongLength || r.sw == sw::kIncorrectData)
-        throw Error(ErrorCode::InvalidPin, "new " + name + " has an invalid length", std::nullopt, r.sw);
-    throw_status(r.sw, "CHANGE REFERENCE DATA");
+    auto r = send_secret(CommandApdu(kCla, kInsChangeReferenceData, 0x00, static_cast<std::uint8_t>(password), joined(current, replacement)));
+    if (!r.is_success())
+        throw_secret_refused(*this, r.sw, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "CHANGE REFERENCE DATA");
 }
 
 void OpenPgpCard::reset_retry_counter_with_resetting_code(const Pin& resetting_code, const Pin& new_pw1) {
-    SecureBytes data = secure_copy(resetting_code.bytes());
-    data.insert(data.end(), new_pw1.bytes().begin(), new_pw1.bytes().end());
-    CommandApdu command(kCla, kInsResetRetryCounter, 0x00, 0x81, Bytes(data.begin(), data.end()));
-    auto r = send(command);
-    secure_zero(command.data.data(), command.data.size());
-    if (r.is_success()) return;
-    if (r.sw == sw::kSecurityStatusNotSatisfied) {
-        const int tries = pw_status().rc_tries;
-        if (tries == 0) throw Error(ErrorCode::PinBlocked, "wrong Resetting Code; it is now blocked", 0, r.sw);
-        throw Error(ErrorCode::WrongPin, "wrong Resetting Code, " + std::to_string(tries) + " tries left", tries, r.sw);
-    }
-    if (r.sw == sw::kAuthenticationBlocked)
-        throw Error(ErrorCode::PinBlocked, "Resetting Code is blocked or not set; unblock with the Admin PIN", 0, r.sw);
-    if (r.sw == sw::kWrongLength || r.sw == sw::kIncorrectData)
-        throw Error(ErrorCode::InvalidPin, "new User PIN has an invalid length", std::nullopt, r.sw);
-    throw_status(r.sw, "RESET RETRY COUNTER");
+    auto r = send_secret(CommandApdu(kCla, kInsResetRetryCounter, 0x00, 0x81, joined(resetting_code, new_pw1)));
+    if (!r.is_success()) throw_secret_refused(*this, r.sw, Secret::ResettingCode, "RESET RETRY COUNTER");
 }
 
 void OpenPgpCard::reset_retry_counter_as_admin(const Pin& new_pw1) {
-    CommandApdu command(kCla, kInsResetRetryCounter, 0x02, 0x81, Bytes(new_pw1.bytes().begin(), new_pw1.bytes().end()));
-    auto r = send(command);
-    secure_zero(command.data.data(), command.data.size());
+    auto r = send_secret(CommandApdu(kCla, kInsResetRetryCounter, 0x02, 0x81, Bytes(new_pw1.bytes().begin(), new_pw1.bytes().end())));
     if (r.sw == sw::kWrongLength || r.sw == sw::kIncorrectData)
         throw Error(ErrorCode::InvalidPin, "new User PIN has an invalid length", std::nullopt, r.sw);
     expect_success(r, "RESET RETRY COUNTER");

@@ -101,6 +101,8 @@ public:
 
 private:
     ResponseApdu send(const CommandApdu& command);
+    // Sends a command whose data is a secret and wipes the command's copy afterwards.
+    ResponseApdu send_secret(CommandApdu command);
     void select_certificate(KeySlot slot);
     PublicKey parse_public_key(ByteView response, KeySlot slot);
     std::optional<KeyType> slot_algorithm(KeySlot slot);
