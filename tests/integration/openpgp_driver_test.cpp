@@ -13,6 +13,7 @@
 #include "qscd/sim/host_platform.hpp"
 #include "qscd/sim/in_process_transport.hpp"
 #include "qscd/sim/simulator_store.hpp"
+#include "token_conformance.hpp"
 
 using namespace qscd;
 using openpgp::KeySlot;
@@ -117,6 +118,14 @@ TEST_CASE("every signature asks for the PIN again (sole control)", "[driver][sig
     card.verify(openpgp::Password::Pw1Signing, Pin(kUserPin));
     (void)card.compute_digital_signature(digest_of("one"));
     CHECK(code_of([&] { (void)card.compute_digital_signature(digest_of("two")); }) == ErrorCode::PinRequired);
+}
+
+TEST_CASE("conformance bodies shared with the PC/SC backend", "[driver][conformance]") {
+    auto type = GENERATE(KeyType::EcP256, KeyType::Rsa2048);
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, type);
+    test::check_sign_and_verify(*token, kUserPin);
+    test::check_wrong_pin_lockout_and_unblock(*token, kUserPin, kAdminPin);
 }
 
 TEST_CASE("digest length and usage are checked before the card is asked", "[driver][sign]") {

@@ -1,0 +1,102 @@
+// qscd-sim: serves simulated tokens to vsmartcard's vpcd (pcsc.md §7) as cards in its slots, and
+// takes commands (insert, remove, faults, status) on a unix control socket.
+//
+// Threads: the main thread runs the control socket and signal handling; each inserted card has one
+// worker thread that owns the vpcd connection and answers vpcd's frames strictly one at a time.
+// Card state is only ever written by InProcessTransport (FileStorage: atomic replace).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "qscd/sim/simulator_store.hpp"
+
+namespace qscd::simd {
+
+struct ServeOptions {
+    std::filesystem::path state_dir;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 35963;           // vpcd base port; slot i listens on port + i
+    unsigned slots = 2;                   // slots shown by `status`
+    std::filesystem::path control_path;   // unix socket
+    std::chrono::milliseconds connect_timeout{10000};
+    bool verbose = false;
+};
+
+struct Faults {
+    std::optional<std::uint64_t> remove_after;  // answer this many more APDUs, then drop the card on the next
+    unsigned delay_ms = 0;                      // sleep before every APDU answer
+    bool mute = false;                          // swallow APDUs, keep the connection
+    std::string describe() const;
+};
+
+class Slot {
+public:
+    explicit Slot(unsigned index) : index_(index) {}
+    ~Slot();
+
+    unsigned index() const { return index_; }
+    // Opens the token and connects to vpcd (retrying until `timeout`); starts the worker. Throws
+    // std::runtime_error with a one-line message.
+    void insert(const qscd::sim::SimulatorStore& store, const std::string& token, const ServeOptions& options);
+    // Closes the vpcd connection (card removed) and waits for the worker. False if the slot was empty.
+    bool remove();
+    void set_fault(const std::string& what, std::optional<std::uint64_t> value);
+    void clear_faults();
+    std::string status_line();
+    std::string token();
+
+private:
+    void run();  // worker: one vpcd connection
+    bool wait_readable(int timeout_ms);  // false: woken (remove / shutdown) or error
+    void reap();  // joins a worker that ended by itself (remove-after fault, vpcd closed)
+
+    const unsigned index_;
+    std::mutex mutex_;
+    std::string token_;  // empty: no card
+    std::unique_ptr<qscd::sim::InProcessTransport> transport_;
+    int sock_ = -1;
+    int wake_[2] = {-1, -1};
+    std::thread worker_;
+    std::atomic<bool> running_{false};
+    std::uint64_t apdus_ = 0;  // answered since insertion
+    Faults faults_;
+    bool verbose_ = false;
+};
+
+class Server {
+public:
+    explicit Server(ServeOptions options);
+    ~Server();
+
+    // Binds the control socket (throws if it is in use), inserts the initial cards, then serves
+    // until SIGTERM/SIGINT. Returns the exit status.
+    int run(const std::vector<std::pair<unsigned, std::string>>& initial);
+
+private:
+    std::string handle(const std::string& line);
+    Slot& slot(const std::string& arg);
+    void bind_control();
+
+    ServeOptions options_;
+    qscd::sim::SimulatorStore store_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+    int listen_fd_ = -1;
+    bool bound_ = false;
+};
+
+// Default control socket: $XDG_RUNTIME_DIR/qscd-sim.sock, else <state dir>/qscd-sim.sock.
+std::filesystem::path default_control_path(const std::filesystem::path& state_dir);
+
+// Client side: sends one command line, returns the whole reply. Throws std::runtime_error.
+std::string control_request(const std::filesystem::path& control_path, const std::string& line);
+
+}  // namespace qscd::simd
