@@ -55,28 +55,32 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/sources.d" "$work/lists/partial" "$work/debs" "$work/cache/archives/partial"
 
-# Derive a private deb822 sources file from the system's configured Debian mirror(s).
+# Derive a private deb822 sources file from the system's configured Debian mirror(s): every suite
+# becomes trixie, security suites trixie-security.
 derive_sources() {
   local src
   for src in /etc/apt/sources.list.d/*.sources; do
     [ -f "$src" ] || continue
-    sed -E \
-      -e '/^Suites:/ s/\b[a-z]+-security\b/trixie-security/g' \
-      -e '/^Suites:/ s/\b(bookworm|bullseye)(-updates|-backports)?\b/trixie/g' \
-      "$src"
+    awk '/^Suites:/ {
+           delete seen; out = ""
+           for (i = 2; i <= NF; i++) {
+             s = ($i ~ /-security$/) ? "trixie-security" : "trixie"
+             if (!(s in seen)) { seen[s] = 1; out = out " " s }
+           }
+           print "Suites:" out; next
+         }
+         { print }' "$src"
     echo
   done
   if [ -f /etc/apt/sources.list ]; then
-    # one-line format: turn "deb URI suite comps" into deb822 stanzas
-    awk '$1=="deb" && $2 !~ /^\[/ {
-      suite=$3; if (suite ~ /-security$/) suite="trixie-security"; else suite="trixie";
+    # one-line format: "deb URI suite components" becomes a deb822 stanza
+    awk '$1 == "deb" && $2 !~ /^\[/ {
+      suite = ($3 ~ /-security$/) ? "trixie-security" : "trixie"
       printf "Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n\n", $2, suite }' /etc/apt/sources.list
   fi
 }
 derive_sources > "$work/sources.d/trixie.sources"
 grep -q '^URIs:' "$work/sources.d/trixie.sources" || { echo "deps: no Debian mirror found in the apt configuration" >&2; exit 1; }
-# De-duplicate the suites line (bookworm + bookworm-updates both map to trixie).
-sed -i -E '/^Suites:/ s/^Suites:(.*)$/echo "Suites:$(echo \1 | tr " " "\\n" | sort -u | tr "\\n" " ")"/e' "$work/sources.d/trixie.sources"
 
 apt_opts=(
   -o Dir::Etc::sourcelist=/dev/null
