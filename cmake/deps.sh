@@ -13,7 +13,7 @@ prefix="$root/.deps/mbedtls"
 packages=(
   build-essential cmake pkg-config catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
   openssl libpcsclite-dev
-  pcscd vsmartcard-vpcd opensc pcsc-tools gnupg scdaemon iproute2 util-linux
+  pcscd vsmartcard-vpcd opensc pcsc-tools gnupg scdaemon iproute2 util-linux  # e2e: tests/e2e (private pcscd only)
 )
 
 sudo_cmd=()

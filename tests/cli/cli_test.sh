@@ -8,17 +8,7 @@ trap 'rm -rf -- "$work"' EXIT
 export QSCD_SIM_DIR="$work/state"
 unset QSCD_PIN QSCD_NEW_PIN QSCD_ADMIN_PIN QSCD_RESET_CODE
 
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   - $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
-# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit code, keeps output in $out
-expect() {
-  local want=$1 what=$2; shift 3
-  out=$("$@" 2>&1 </dev/null); local got=$?
-  if [ "$got" = "$want" ]; then ok "$what"; else bad "$what (exit $got, wanted $want): $out"; fi
-}
-contains() { if grep -qF -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no '$2' in: $out"; fi; }
-lacks() { if grep -qF -- "$2" <<<"$out"; then bad "$1: '$2' in: $out"; else ok "$1"; fi; }
+. "$(dirname "$0")/../support/assert.sh"
 
 echo "signed by qscd" > "$work/doc.txt"
 ca="$QSCD_SIM_DIR/test-ca/ca.pem"
@@ -101,5 +91,4 @@ contains "corruption message names the file" "bob.qscdsim"
 [ "$sum_before" = "$(sha256sum < "$QSCD_SIM_DIR/bob.qscdsim")" ] && ok "corrupted file left untouched" || bad "corrupted file was modified"
 [ "$(stat -c %a "$QSCD_SIM_DIR/alice.qscdsim")" = 600 ] && ok "state file mode 0600" || bad "state file mode $(stat -c %a "$QSCD_SIM_DIR/alice.qscdsim")"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

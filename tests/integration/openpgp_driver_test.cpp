@@ -279,3 +279,20 @@ TEST_CASE("a corrupted state file gives a clear error and is left untouched", "[
     }
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a verified PIN that no signature consumed is logged out", "[driver][sign][qscd]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    // The key disappears behind the handle's back (new algorithm attributes delete it, §5.3):
+    // VERIFY succeeds, PSO:CDS then fails with 6A88.
+    auto& card = token->card();
+    card.select();
+    card.verify(openpgp::Password::Pw3, Pin(kAdminPin));
+    card.set_algorithm(KeySlot::Signature, KeyType::EcP384);
+    CountingPrompt prompt{kUserPin};
+    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), prompt.prompt()); }) == ErrorCode::NotFound);
+    CHECK(*prompt.calls == 1);
+    // Same card session, no SELECT in between: PW1-81 must not be left verified.
+    CHECK(card.verification_status(openpgp::Password::Pw1Signing).has_value());
+}

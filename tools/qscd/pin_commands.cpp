@@ -10,7 +10,7 @@ namespace qscd::cli {
 namespace {
 
 struct PinOptions {
-    std::string token;
+    TokenChoice choice;
     bool admin = false;                // pin change --admin
     std::string with = "admin";        // pin unblock --with admin|reset-code
     std::optional<int> pin_fd, new_pin_fd, admin_pin_fd;
@@ -26,7 +26,7 @@ Pin read_new_pin(const PinOptions& o, const std::string& what) {
 }
 
 void change(const GlobalOptions& global, const PinOptions& o) {
-    auto token = open_token(global, o.token);
+    auto token = open_token(global, o.choice);
     const PinRole role = o.admin ? PinRole::Admin : PinRole::User;
     const std::string name = to_string(role);
     const Pin current = o.admin ? read_pin({o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN"}, "Current " + name + ": ")
@@ -37,7 +37,7 @@ void change(const GlobalOptions& global, const PinOptions& o) {
 }
 
 void unblock(const GlobalOptions& global, const PinOptions& o) {
-    auto token = open_token(global, o.token);
+    auto token = open_token(global, o.choice);
     const bool with_admin = o.with == "admin";
     const Pin secret = with_admin ? read_pin({o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN"}, "Admin PIN: ")
                                   : read_pin({o.pin_fd, "QSCD_RESET_CODE"}, "Resetting Code: ");
@@ -47,7 +47,7 @@ void unblock(const GlobalOptions& global, const PinOptions& o) {
 }
 
 void status(const GlobalOptions& global, const PinOptions& o) {
-    auto token = open_token(global, o.token);
+    auto token = open_token(global, o.choice);
     for (const PinStatus& pin : token->pin_status())
         fmt::print("{:<16} {}\n", pin.name + ":", pin.tries_left == 0 ? (pin.role == PinRole::ResetCode ? "not set or blocked" : "BLOCKED")
                                                                    : fmt::format("{} tries left", pin.tries_left));
@@ -60,7 +60,7 @@ void add_pin_commands(CLI::App& app, GlobalOptions& global) {
     pin->require_subcommand(1);
     auto o = std::make_shared<PinOptions>();
     auto common = [o](CLI::App* cmd) {
-        cmd->add_option("--token,-t", o->token, "token name (default: the only token)");
+        add_token_options(cmd, o->choice);
         cmd->add_option("--pin-fd", o->pin_fd, "read the current PIN / secret from this file descriptor");
         cmd->add_option("--new-pin-fd", o->new_pin_fd, "read the new PIN from this file descriptor (else QSCD_NEW_PIN, else the terminal)");
         cmd->add_option("--admin-pin-fd", o->admin_pin_fd, "read the Admin PIN from this file descriptor (else QSCD_ADMIN_PIN)");
@@ -79,7 +79,7 @@ void add_pin_commands(CLI::App& app, GlobalOptions& global) {
     unblock_cmd->callback([&global, o] { unblock(global, *o); });
 
     auto* status_cmd = pin->add_subcommand("status", "show the tries left for each PIN");
-    status_cmd->add_option("--token,-t", o->token, "token name (default: the only token)");
+    add_token_options(status_cmd, o->choice);
     status_cmd->callback([&global, o] { status(global, *o); });
 }
 

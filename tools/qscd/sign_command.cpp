@@ -18,7 +18,7 @@ namespace qscd::cli {
 namespace {
 
 struct SignOptions {
-    std::string token;
+    TokenChoice choice;
     std::string input;
     std::string output;
     std::string hash;            // default: the key's natural hash
@@ -34,7 +34,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     if (std::filesystem::exists(out) && !o.force)
         throw Error(ErrorCode::InvalidArgument, out.string() + " exists; use --force to replace it");
 
-    auto token = open_token(global, o.token);
+    auto token = open_token(global, o.choice);
     auto key = token->key("SIG");
     const KeyAttributes& a = key->attributes();
     HashAlgorithm hash = default_hash(a.type);
@@ -63,7 +63,12 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     }
     write_file_atomic(out, result, 0644);
     fmt::print("Signed {} ({} {}) → {}\n", in.string(), to_string(hash), to_hex(digest, ""), out.string());
-    if (auto counter = token->signature_counter()) fmt::print("Card signature counter: {}\n", *counter);
+    // Informational only: the signature is complete and written whatever happens to the card now.
+    try {
+        if (auto counter = token->signature_counter()) fmt::print("Card signature counter: {}\n", *counter);
+    } catch (const Error& e) {
+        fmt::print("Card signature counter: unavailable ({})\n", e.what());
+    }
 }
 
 }  // namespace
@@ -71,7 +76,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
 void add_sign_command(CLI::App& app, GlobalOptions& global) {
     auto* cmd = app.add_subcommand("sign", "sign a document with the token's signature key (CAdES-B-B detached by default)");
     auto o = std::make_shared<SignOptions>();
-    cmd->add_option("--token,-t", o->token, "token name (default: the only token)");
+    add_token_options(cmd, o->choice);
     cmd->add_option("--in,-i", o->input, "document to sign")->required();
     cmd->add_option("--out,-o", o->output, "signature file (default: <in>.p7s, or <in>.sig for raw)");
     cmd->add_option("--hash", o->hash, "digest algorithm (default: SHA-384 for P-384 keys, else SHA-256)")

@@ -31,14 +31,4 @@ std::unique_ptr<openpgp::OpenPgpToken> SimulatorTokenSource::create(const std::s
     return std::make_unique<openpgp::OpenPgpToken>(store.open(name), name);
 }
 
-std::unique_ptr<Token> open_token_named(SimulatorTokenSource& source, const std::string& name) {
-    if (!name.empty()) return source.open(TokenDescriptor{name, "simulator", "", "", std::nullopt});
-    auto tokens = source.list();
-    if (tokens.empty())
-        throw Error(ErrorCode::NotFound, "no tokens in " + source.state_dir().string() + "; create one with `qscd sim create`");
-    if (tokens.size() > 1)
-        throw Error(ErrorCode::InvalidArgument, "several tokens in " + source.state_dir().string() + "; choose one with --token");
-    return source.open(tokens.front());
-}
-
 }  // namespace qscd::cli

@@ -27,8 +27,4 @@ private:
     std::filesystem::path state_dir_;
 };
 
-// Opens the token called `name`; with an empty name, the only token there is.
-// Error(NotFound) when there is none, InvalidArgument when the choice is ambiguous.
-std::unique_ptr<Token> open_token_named(SimulatorTokenSource& source, const std::string& name);
-
 }  // namespace qscd::cli

@@ -44,12 +44,14 @@ void print_token(Token& token) {
 void add_token_commands(CLI::App& app, GlobalOptions& global) {
     auto* token = app.add_subcommand("token", "tokens: list what is reachable");
     token->require_subcommand(1);
-    auto* list = token->add_subcommand("list", "list tokens (simulated tokens in the state directory)");
+    auto* list = token->add_subcommand("list", "list tokens: simulated ones in the state directory and cards in PC/SC readers");
     list->callback([&global] {
-        SimulatorTokenSource source = make_source(global);
-        auto tokens = source.list();
+        std::string pcsc_note;
+        auto tokens = list_tokens(global, pcsc_note);
+        if (!pcsc_note.empty()) fmt::print(stderr, "note: no PC/SC readers listed: {}\n", pcsc_note);
         if (tokens.empty()) {
-            fmt::print("no tokens in {} (create one with: qscd sim create --name NAME)\n", source.state_dir().string());
+            fmt::print("no tokens in {} and no readers (create one with: qscd sim create --name NAME)\n",
+                       make_source(global).state_dir().string());
             return;
         }
         fmt::print("{:<20} {:<10} {:<14} {}\n", "NAME", "KIND", "SERIAL", "LOCATION");
@@ -58,10 +60,10 @@ void add_token_commands(CLI::App& app, GlobalOptions& global) {
     });
 
     auto* info = app.add_subcommand("info", "show a token: application, serial, PIN tries, keys, certificate");
-    auto token_name = std::make_shared<std::string>();
-    info->add_option("--token,-t", *token_name, "token name (default: the only token)");
-    info->callback([&global, token_name] {
-        auto t = open_token(global, *token_name);
+    auto choice = std::make_shared<TokenChoice>();
+    add_token_options(info, *choice);
+    info->callback([&global, choice] {
+        auto t = open_token(global, *choice);
         print_token(*t);
     });
 }

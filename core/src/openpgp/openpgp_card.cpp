@@ -305,6 +305,10 @@ void OpenPgpCard::verify(Password password, const Pin& pin) {
         throw_secret_refused(*this, r.sw, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "VERIFY");
 }
 
+void OpenPgpCard::logout(Password password) {
+    expect_success(send(CommandApdu(kCla, kInsVerify, 0xFF, static_cast<std::uint8_t>(password))), "VERIFY (logout)");
+}
+
 std::optional<int> OpenPgpCard::verification_status(Password password) {
     auto r = send(CommandApdu(kCla, kInsVerify, 0x00, static_cast<std::uint8_t>(password)));
     if (r.is_success()) return std::nullopt;

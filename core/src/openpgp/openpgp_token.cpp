@@ -60,7 +60,18 @@ private:
 
         const KeyType type = attributes().type;
         Bytes input = is_rsa(type) ? digest_info(hash, digest) : Bytes(digest.begin(), digest.end());
-        Bytes signature = card.compute_digital_signature(input);
+        Bytes signature;
+        try {
+            signature = card.compute_digital_signature(input);
+        } catch (...) {
+            // The PIN was verified but no signature consumed it: log it out so that no later
+            // program on this card inherits it (VERIFY P1 = FF, §6.2). Best effort: the card may be gone.
+            try {
+                card.logout(Password::Pw1Signing);
+            } catch (const Error&) {
+            }
+            throw;
+        }
         const std::size_t expected = is_rsa(type) ? key_bits(type) / 8 : 2 * ec_field_size(type);
         if (signature.size() != expected)
             throw Error(ErrorCode::ProtocolError, "card returned a " + std::to_string(signature.size()) +

@@ -1,0 +1,176 @@
+#include "qscd/pcsc/card_connection.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include <reader.h>
+
+#include "context_impl.hpp"
+#include "qscd/error.hpp"
+#include "qscd/pcsc/error_mapping.hpp"
+
+namespace qscd::pcsc {
+
+namespace {
+
+DWORD share_flag(ShareMode mode) { return mode == ShareMode::Exclusive ? SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED; }
+
+DWORD disposition_flag(Disposition d) {
+    switch (d) {
+        case Disposition::Leave: return SCARD_LEAVE_CARD;
+        case Disposition::Reset: return SCARD_RESET_CARD;
+        case Disposition::Unpower: return SCARD_UNPOWER_CARD;
+    }
+    return SCARD_LEAVE_CARD;
+}
+
+Protocol protocol_of(DWORD active) { return active == SCARD_PROTOCOL_T0 ? Protocol::T0 : Protocol::T1; }
+
+constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
+
+}  // namespace
+
+struct CardConnection::Impl {
+    std::shared_ptr<Context::Impl> context;  // keeps the context established while connected
+    std::string reader;
+    ShareMode mode = ShareMode::Shared;
+    Disposition on_close = Disposition::Reset;
+    SCARDHANDLE card = 0;
+    Protocol protocol = Protocol::T1;
+    bool in_transaction = false;
+
+    std::string what(const char* call) const { return std::string(call) + "(" + reader + ")"; }
+
+    void reconnect(Disposition initialization) {
+        DWORD active = 0;
+        check(SCardReconnect(card, share_flag(mode), kProtocols, disposition_flag(initialization), &active),
+              what("SCardReconnect"));
+        protocol = protocol_of(active);
+    }
+
+    // A call failed: turn the result into the Error to throw. A reset done by someone else is
+    // acknowledged first, so that the next transaction works.
+    Error failure(LONG rv, const char* call) {
+        if (classify(rv) == ScardResult::CardReset) {
+            try {
+                reconnect(Disposition::Leave);
+            } catch (const Error& e) {
+                return e;  // e.g. removed meanwhile
+            }
+            return Error(ErrorCode::CardReset, "card was reset; present the PIN again [" + what(call) + ": " +
+                                                   describe_result(rv) + "]");
+        }
+        return to_error(rv, what(call));
+    }
+
+    // A card pulled in the middle of an exchange does not always say so: vpcd answers the
+    // APDU with nothing, pcscd with "transaction failed". Ask pcscd about the reader for up to
+    // ~1.2 s (its presence poll runs every 0.4 s) before calling it anything but a removal.
+    bool card_removed() const {
+        using namespace std::chrono;
+        const auto deadline = steady_clock::now() + milliseconds(1200);
+        for (;;) {
+            BYTE atr[MAX_ATR_SIZE];
+            DWORD atr_length = sizeof atr, state = 0, active_protocol = 0;
+            char name[MAX_READERNAME];
+            DWORD name_length = sizeof name;
+            const LONG rv = SCardStatus(card, name, &name_length, &state, &active_protocol, atr, &atr_length);
+            if (classify(rv) == ScardResult::CardRemoved || (rv == SCARD_S_SUCCESS && (state & SCARD_ABSENT))) return true;
+            if (steady_clock::now() >= deadline) return false;
+            std::this_thread::sleep_for(milliseconds(50));
+        }
+    }
+
+    Error exchange_failure(LONG rv, const char* call) {
+        if (classify(rv) != ScardResult::CardReset && card_removed())
+            return Error(ErrorCode::CardRemoved, "card removed from " + reader + " during " + call);
+        return failure(rv, call);
+    }
+};
+
+CardConnection::CardConnection(Context& context, std::string reader, ShareMode mode, Disposition on_close)
+    : impl_(std::make_unique<Impl>()) {
+    impl_->context = context.impl();
+    impl_->reader = std::move(reader);
+    impl_->mode = mode;
+    impl_->on_close = on_close;
+    DWORD active = 0;
+    check(SCardConnect(impl_->context->handle, impl_->reader.c_str(), share_flag(mode), kProtocols, &impl_->card,
+                       &active),
+          impl_->what("SCardConnect"));
+    impl_->protocol = protocol_of(active);
+}
+
+std::unique_ptr<CardConnection> CardConnection::connect(Context& context, std::string reader, ShareMode mode) {
+    return std::make_unique<CardConnection>(context, std::move(reader), mode);
+}
+
+CardConnection::~CardConnection() {
+    if (impl_->in_transaction) SCardEndTransaction(impl_->card, SCARD_LEAVE_CARD);
+    SCardDisconnect(impl_->card, disposition_flag(impl_->on_close));
+}
+
+Bytes CardConnection::transmit(ByteView command) {
+    if (!impl_->in_transaction)
+        throw Error(ErrorCode::InvalidArgument,
+                    "no APDU outside a transaction: open a qscd::Transaction (begin_transaction) on " + impl_->reader +
+                        " first");
+    const Bytes send = adapt_command(command, impl_->protocol);
+    const SCARD_IO_REQUEST* pci = impl_->protocol == Protocol::T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
+    Bytes response(MAX_BUFFER_SIZE_EXTENDED);
+    DWORD length = static_cast<DWORD>(response.size());
+    const LONG rv = SCardTransmit(impl_->card, pci, send.data(), static_cast<DWORD>(send.size()), nullptr,
+                                  response.data(), &length);
+    if (classify(rv) != ScardResult::Success) throw impl_->exchange_failure(rv, "SCardTransmit");
+    if (length < 2) {
+        if (impl_->card_removed()) throw Error(ErrorCode::CardRemoved, "card removed from " + impl_->reader + " during an APDU");
+        throw Error(ErrorCode::ProtocolError, "response without status word from the card in " + impl_->reader);
+    }
+    response.resize(length);
+    return response;
+}
+
+void CardConnection::begin_transaction() {
+    const LONG rv = SCardBeginTransaction(impl_->card);
+    if (classify(rv) != ScardResult::Success) throw impl_->failure(rv, "SCardBeginTransaction");
+    impl_->in_transaction = true;
+}
+
+void CardConnection::end_transaction() {
+    if (!impl_->in_transaction) return;
+    impl_->in_transaction = false;
+    // Nothing to do about a failure here (the card may be gone): the lock ends with the handle anyway.
+    SCardEndTransaction(impl_->card, SCARD_LEAVE_CARD);
+}
+
+Bytes CardConnection::atr() const {
+    BYTE atr[MAX_ATR_SIZE];
+    DWORD atr_length = sizeof atr;
+    DWORD state = 0, protocol = 0;
+    char name[MAX_READERNAME];
+    DWORD name_length = sizeof name;
+    const LONG rv = SCardStatus(impl_->card, name, &name_length, &state, &protocol, atr, &atr_length);
+    if (classify(rv) != ScardResult::Success) throw impl_->failure(rv, "SCardStatus");
+    return Bytes(atr, atr + std::min<DWORD>(atr_length, sizeof atr));
+}
+
+std::string CardConnection::description() const { return impl_->reader; }
+Protocol CardConnection::protocol() const { return impl_->protocol; }
+ShareMode CardConnection::share_mode() const { return impl_->mode; }
+bool CardConnection::in_transaction() const { return impl_->in_transaction; }
+const std::string& CardConnection::reader() const { return impl_->reader; }
+void CardConnection::reconnect(Disposition initialization) { impl_->reconnect(initialization); }
+void CardConnection::set_disconnect_disposition(Disposition on_close) { impl_->on_close = on_close; }
+
+ReaderFeatures CardConnection::reader_features() {
+    BYTE answer[256];
+    DWORD length = 0;
+    const LONG rv =
+        SCardControl(impl_->card, CM_IOCTL_GET_FEATURE_REQUEST, nullptr, 0, answer, sizeof answer, &length);
+    if (classify(rv) != ScardResult::Success) return {};
+    auto parsed = parse_feature_list(ByteView(answer, std::min<DWORD>(length, sizeof answer)));
+    if (!parsed.ok()) return {};
+    return std::move(parsed).value();
+}
+
+}  // namespace qscd::pcsc
