@@ -26,6 +26,7 @@ demo: build
 
 bench: build
 	@./build/bench/sign_bench
+	@bash bench/pcsc_bench.sh build
 
 install: build
 	@cmake --install build $(if $(PREFIX),--prefix $(PREFIX))
