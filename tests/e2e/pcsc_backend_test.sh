@@ -24,6 +24,7 @@ expect 0 "sign through PC/SC by serial (RSA card)" -- env QSCD_PIN=123456 "$qscd
   --in "$QSCD_E2E_DIR/doc.txt" --out "$QSCD_E2E_DIR/doc.rsa.p7s"
 expect 0 "RSA PC/SC signature verifies" -- "$qscd" verify --in "$QSCD_E2E_DIR/doc.txt" --sig "$QSCD_E2E_DIR/doc.rsa.p7s" --ca "$ca"
 expect 0 "info by label" -- "$qscd" info --reader "Virtual PCD 00 00" --label alice
+expect 0 "info in exclusive mode" -- "$qscd" info --reader "Virtual PCD 00 00" --exclusive
 expect 5 "unknown serial" -- "$qscd" info --serial FFFF0BADBAD0
 expect 3 "wrong PIN through PC/SC" -- env QSCD_PIN=000000 "$qscd" sign --reader "Virtual PCD 00 00" --in "$QSCD_E2E_DIR/doc.txt" --out "$QSCD_E2E_DIR/x.p7s"
 contains "tries left through PC/SC" "2 tries left"

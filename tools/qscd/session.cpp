@@ -34,6 +34,7 @@ void add_token_options(CLI::App* cmd, TokenChoice& choice) {
     cmd->add_option("--reader", choice.reader, "PC/SC reader name");
     cmd->add_option("--serial", choice.serial, "token serial number, e.g. FFFF00000001");
     cmd->add_option("--label", choice.label, "token label (cardholder name)");
+    cmd->add_flag("--exclusive", choice.exclusive, "keep other programs off the card while qscd uses it (PC/SC exclusive mode)");
 }
 
 SimulatorTokenSource make_source(const GlobalOptions& global) {
@@ -59,10 +60,11 @@ std::vector<TokenDescriptor> list_tokens(const GlobalOptions& global, std::strin
 
 std::unique_ptr<Token> open_token(const GlobalOptions& global, const TokenChoice& choice) {
     SimulatorTokenSource simulated = make_source(global);
+    const pcsc::ShareMode mode = choice.exclusive ? pcsc::ShareMode::Exclusive : pcsc::ShareMode::Shared;
     std::unique_ptr<Token> token;
 
     if (choice.reader) {
-        pcsc::PcscTokenSource readers;
+        pcsc::PcscTokenSource readers(mode);
         token = readers.open_matching({choice.reader, choice.serial, choice.label});
     } else if (!choice.token.empty() && !choice.serial && !choice.label) {
         // A simulated token by name, else a reader of that name.
@@ -73,7 +75,7 @@ std::unique_ptr<Token> open_token(const GlobalOptions& global, const TokenChoice
             token = source.open(TokenDescriptor{choice.token, "simulator", "", "", std::nullopt});
         } else {
             try {
-                pcsc::PcscTokenSource readers;
+                pcsc::PcscTokenSource readers(mode);
                 token = readers.open_matching({choice.token, std::nullopt, std::nullopt});
             } catch (const Error&) {
                 throw Error(ErrorCode::NotFound, "no token named '" + choice.token + "' (see `qscd token list`)");
@@ -118,7 +120,7 @@ std::unique_ptr<Token> open_token(const GlobalOptions& global, const TokenChoice
             throw Error(ErrorCode::InvalidArgument, "several tokens match (" + names_of(matches) + "); choose with --token, --reader or --serial");
         const TokenDescriptor& chosen = matches.front();
         if (chosen.kind == "pcsc") {
-            pcsc::PcscTokenSource readers;
+            pcsc::PcscTokenSource readers(mode);
             token = readers.open(chosen);
         } else {
             token = simulated.open(chosen);

@@ -18,6 +18,7 @@ struct TokenChoice {
     std::optional<std::string> reader;  // PC/SC reader name
     std::optional<std::string> serial;  // "FFFF00000001"
     std::optional<std::string> label;
+    bool exclusive = false;             // hold the reader exclusively (SCARD_SHARE_EXCLUSIVE)
 };
 
 // Adds --token/-t, --reader, --serial, --label to `cmd`.
