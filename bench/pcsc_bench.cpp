@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "qscd/codec/apdu.hpp"
+#include "median.hpp"
 #include "qscd/openpgp/openpgp_token.hpp"
 #include "qscd/pcsc/card_connection.hpp"
 #include "qscd/pcsc/context.hpp"
@@ -22,21 +23,9 @@
 #include "qscd/sim/in_process_transport.hpp"
 
 using namespace qscd;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double median_us(int rounds, const std::function<void()>& f) {
-    f();
-    std::vector<double> t;
-    for (int i = 0; i < rounds; ++i) {
-        const auto start = Clock::now();
-        f();
-        t.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
 
 const char* kReader = "Virtual PCD 00 00";
 const Bytes kGetPwStatus = {0x00, 0xCA, 0x00, 0xC4, 0x00};

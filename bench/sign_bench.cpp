@@ -14,6 +14,7 @@
 #include <functional>
 #include <vector>
 
+#include "median.hpp"
 #include "qscd/openpgp/openpgp_token.hpp"
 #include "qscd/signing/hashing.hpp"
 #include "qscd/sim/host_platform.hpp"
@@ -21,22 +22,9 @@
 #include "qscd/sim/simulator_store.hpp"
 
 using namespace qscd;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Median time of one call, in microseconds, over `rounds` calls after one warm-up.
-double median_us(int rounds, const std::function<void()>& f) {
-    f();
-    std::vector<double> t;
-    for (int i = 0; i < rounds; ++i) {
-        const auto start = Clock::now();
-        f();
-        t.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
 
 struct RawSigner {
     mbedtls_pk_context pk;

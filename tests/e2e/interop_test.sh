@@ -21,16 +21,7 @@ p11="/usr/lib/$multiarch/opensc-pkcs11.so"
 pcsclite="/usr/lib/$multiarch/libpcsclite.so.1"
 reader0="Virtual PCD 00 00" reader1="Virtual PCD 00 01"
 
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   - $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
-# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit code, keeps output in $out
-expect() {
-  local want=$1 what=$2; shift 3
-  out=$("$@" 2>&1 </dev/null); local got=$?
-  if [ "$got" = "$want" ]; then ok "$what"; else bad "$what (exit $got, wanted $want): $out"; fi
-}
-contains() { if grep -qF -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no '$2' in: $out"; fi; }
+. "$(dirname "$0")/../support/assert.sh"
 matches() { if grep -qE -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no /$2/ in: $out"; fi; }
 same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

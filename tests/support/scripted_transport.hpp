@@ -8,15 +8,10 @@
 #include <utility>
 
 #include "qscd/codec/bytes.hpp"
+#include "hex.hpp"
 #include "qscd/transport.hpp"
 
 namespace qscd::test {
-
-inline Bytes hex(std::string_view text) {
-    auto b = from_hex(text);
-    if (!b) throw std::invalid_argument("bad hex in test: " + std::string(text));
-    return *b;
-}
 
 class ScriptedTransport : public Transport {
 public:

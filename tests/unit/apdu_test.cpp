@@ -1,6 +1,8 @@
 // Command and response APDUs (qscd/codec/apdu.hpp), iso7816.md §1 and §1.1.
 #include <catch2/catch.hpp>
 
+#include "hex.hpp"
+
 #include <random>
 #include <set>
 #include <string>
@@ -20,11 +22,7 @@ using qscd::to_hex;
 
 namespace {
 
-Bytes H(std::string_view hex) {
-    auto b = qscd::from_hex(hex);
-    REQUIRE(b.has_value());
-    return *b;
-}
+Bytes H(std::string_view hex) { return qscd::test::hex(hex); }
 
 Bytes pattern(std::size_t n, std::uint8_t seed = 0) {
     Bytes b(n);

@@ -1,6 +1,8 @@
 // BER-TLV (qscd/codec/tlv.hpp), iso7816.md §5 and the OpenPGP 6E example (openpgp-card.md §13.2).
 #include <catch2/catch.hpp>
 
+#include "hex.hpp"
+
 #include <array>
 #include <set>
 #include <string>
@@ -17,11 +19,7 @@ using qscd::to_hex;
 
 namespace {
 
-Bytes H(std::string_view hex) {
-    auto b = qscd::from_hex(hex);
-    REQUIRE(b.has_value());
-    return *b;
-}
+Bytes H(std::string_view hex) { return qscd::test::hex(hex); }
 
 Bytes zeros(std::size_t n) { return Bytes(n, 0x00); }
 
