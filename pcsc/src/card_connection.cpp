@@ -136,7 +136,7 @@ void CardConnection::begin_transaction() {
     impl_->in_transaction = true;
 }
 
-void CardConnection::end_transaction() {
+void CardConnection::end_transaction() noexcept {
     if (!impl_->in_transaction) return;
     impl_->in_transaction = false;
     // Nothing to do about a failure here (the card may be gone): the lock ends with the handle anyway.

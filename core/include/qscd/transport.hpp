@@ -18,7 +18,8 @@ public:
 
     // Exclusive access for a sequence of APDUs (PC/SC: SCardBeginTransaction). Nesting is not needed.
     virtual void begin_transaction() {}
-    virtual void end_transaction() {}
+    // Runs in Transaction's destructor: must not throw.
+    virtual void end_transaction() noexcept {}
 
     virtual Bytes atr() const = 0;
     // Human-readable origin: a reader name or "simulator <path>".

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "atomic_file.hpp"
 #include "mbedtls_glue.hpp"
@@ -53,6 +54,12 @@ Bytes random_serial() {
     return serial;
 }
 
+struct RawExtension {
+    Bytes oid;  // DER content octets
+    bool critical;
+    Bytes value;
+};
+
 struct CertRequest {
     std::string subject;
     std::string issuer;
@@ -62,6 +69,8 @@ struct CertRequest {
     int validity_days;
     bool ca;
     unsigned key_usage;
+    int max_path_len = -1;
+    std::vector<RawExtension> extensions = {};
 };
 
 Bytes write_certificate(const CertRequest& req) {
@@ -87,11 +96,17 @@ Bytes write_certificate(const CertRequest& req) {
     glue::check(mbedtls_x509write_crt_set_validity(&crt, validity_time(not_before).c_str(),
                                                    validity_time(not_after).c_str()),
                 "setting validity");
-    glue::check(mbedtls_x509write_crt_set_basic_constraints(&crt, req.ca ? 1 : 0, -1), "setting basicConstraints");
+    glue::check(mbedtls_x509write_crt_set_basic_constraints(&crt, req.ca ? 1 : 0, req.max_path_len),
+                "setting basicConstraints");
     glue::check(mbedtls_x509write_crt_set_key_usage(&crt, req.key_usage), "setting keyUsage");
     glue::check(mbedtls_x509write_crt_set_subject_key_identifier(&crt), "setting subjectKeyIdentifier");
-    if (!req.ca)
+    if (req.subject_key != req.issuer_key)  // all but self-signed roots
         glue::check(mbedtls_x509write_crt_set_authority_key_identifier(&crt), "setting authorityKeyIdentifier");
+    for (const auto& ext : req.extensions)
+        glue::check(mbedtls_x509write_crt_set_extension(&crt, reinterpret_cast<const char*>(ext.oid.data()),
+                                                        ext.oid.size(), ext.critical ? 1 : 0, ext.value.data(),
+                                                        ext.value.size()),
+                    "adding certificate extension");
     Bytes buf(8192);
     int len = mbedtls_x509write_crt_der(&crt, buf.data(), buf.size(), glue::rng, glue::rng_context());
     if (len < 0) glue::fail(len, "writing certificate");
@@ -103,6 +118,49 @@ std::string subject_string(const mbedtls_x509_crt& crt) {
     int n = mbedtls_x509_dn_gets(buf, sizeof buf, &crt.subject);
     if (n < 0) glue::fail(n, "formatting certificate subject");
     return buf;
+}
+
+// organizationIdentifier has no short name in mbedTLS: numeric OID with a hex DER UTF8String value.
+void add_rdn_hex_utf8(std::string& dn, std::string_view oid, std::string_view value) {
+    if (value.empty()) return;
+    if (value.size() > 127) throw Error(ErrorCode::InvalidArgument, "subject attribute too long");
+    Bytes der{0x0c, static_cast<std::uint8_t>(value.size())};
+    der.insert(der.end(), value.begin(), value.end());
+    if (!dn.empty()) dn += ',';
+    dn += oid;
+    dn += "=#";
+    dn += to_hex(der, "");
+}
+
+void check_pair(const Bytes& der, const SoftwareKey& key, const std::filesystem::path& cert_path,
+                const std::filesystem::path& key_path) {
+    glue::Crt crt;
+    glue::parse_certificate(crt, der, cert_path.string());
+    if (mbedtls_pk_check_pair(&crt.ctx.pk, &glue::native_pk(key), glue::rng, glue::rng_context()) != 0)
+        throw Error(ErrorCode::StateCorrupted, key_path.string() + " does not match " + cert_path.string());
+}
+
+// Reads cert + key written by save_ca; nullopt if the certificate does not exist.
+std::optional<TestCa> load_ca(const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
+    if (!std::filesystem::exists(cert_path)) return std::nullopt;
+    if (!std::filesystem::exists(key_path))
+        throw Error(ErrorCode::StateCorrupted, cert_path.string() + " exists without its key " + key_path.string());
+    Bytes pem = read_file(cert_path);
+    Bytes der;
+    try {
+        der = pem_to_der(std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()));
+    } catch (const Error&) {
+        throw Error(ErrorCode::StateCorrupted, cert_path.string() + ": not a PEM certificate");
+    }
+    SoftwareKey key = SoftwareKey::load_pem(key_path);
+    check_pair(der, key, cert_path, key_path);
+    return TestCa{std::move(der), std::move(key)};
+}
+
+void save_ca(const TestCa& ca, const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
+    ca.key.save_pem(key_path);
+    std::string cert_pem = der_to_pem(ca.certificate_der, "CERTIFICATE");
+    write_file_atomic(cert_path, as_bytes(cert_pem), 0644);
 }
 
 }  // namespace
@@ -151,6 +209,106 @@ TestCa load_or_create_test_ca(const std::filesystem::path& dir) {
     return ca;
 }
 
+TestPki create_test_pki() {
+    TestCa root = create_test_ca(kTestRootCaCommonName);
+    SoftwareKey key = SoftwareKey::generate(KeyType::EcP256);
+    glue::Crt root_crt;
+    glue::parse_certificate(root_crt, root.certificate_der, "test root CA certificate");
+    std::string dn;
+    add_rdn(dn, "C", "XX");
+    add_rdn(dn, "O", kTestOrganization);
+    add_rdn(dn, "CN", kTestIssuingCaCommonName);
+    CertRequest req{dn, subject_string(root_crt.ctx), &glue::native_pk(key), &glue::native_pk(root.key),
+                    HashAlgorithm::Sha256, 3652, true, MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN, 0};
+    Bytes cert = write_certificate(req);
+    return TestPki{std::move(root), TestCa{std::move(cert), std::move(key)}};
+}
+
+TestPki load_or_create_test_pki(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw Error(ErrorCode::IoError, "cannot create " + dir.string() + ": " + ec.message());
+    const auto root_cert = dir / "root.pem", root_key = dir / "root-key.pem";
+    const auto issuing_cert = dir / "issuing.pem", issuing_key = dir / "issuing-key.pem";
+    std::optional<TestCa> root = load_ca(root_cert, root_key);
+    std::optional<TestCa> issuing = load_ca(issuing_cert, issuing_key);
+    if (root && issuing) {
+        glue::Crt root_crt, issuing_crt;
+        glue::parse_certificate(root_crt, root->certificate_der, root_cert.string());
+        glue::parse_certificate(issuing_crt, issuing->certificate_der, issuing_cert.string());
+        std::uint32_t flags = 0;
+        if (mbedtls_x509_crt_verify(&issuing_crt.ctx, &root_crt.ctx, nullptr, nullptr, &flags, nullptr, nullptr) != 0)
+            throw Error(ErrorCode::StateCorrupted, issuing_cert.string() + " is not issued by " + root_cert.string());
+        return TestPki{std::move(*root), std::move(*issuing)};
+    }
+    if (issuing)  // an issuing CA without its root cannot be re-rooted
+        throw Error(ErrorCode::StateCorrupted, issuing_cert.string() + " exists without " + root_cert.string());
+    // Nothing complete: create both. Root files first, issuing certificate last, so the issuing
+    // certificate's presence marks a complete PKI; an interrupted creation is redone from scratch.
+    TestPki pki = create_test_pki();
+    save_ca(pki.root, root_cert, root_key);
+    save_ca(pki.issuing, issuing_cert, issuing_key);
+    return pki;
+}
+
+const char* to_string(CertificateKind kind) {
+    switch (kind) {
+        case CertificateKind::NaturalPersonQualified: return "natural person, qualified";
+        case CertificateKind::NaturalPersonNonQualified: return "natural person, non-qualified";
+        case CertificateKind::LegalPersonSeal: return "legal person seal";
+    }
+    return "?";
+}
+
+namespace {
+
+// The per-kind data behind profile_for: a table, not branches in issue_certificate.
+struct KindProfile {
+    CertificateKind kind;
+    bool natural_person;
+    bool qualified;
+    const char* qualified_policy;
+    const char* qc_type;
+};
+constexpr KindProfile kKindProfiles[] = {
+    {CertificateKind::NaturalPersonQualified, true, true, kOidQcpNaturalQscd, "esign"},
+    {CertificateKind::NaturalPersonNonQualified, true, false, nullptr, "esign"},
+    {CertificateKind::LegalPersonSeal, false, true, kOidQcpLegalQscd, "eseal"},
+};
+
+}  // namespace
+
+CertificateProfile profile_for(CertificateKind kind, const std::string& given_name_or_organization,
+                               const std::string& surname, const std::string& id) {
+    const KindProfile* k = nullptr;
+    for (const auto& candidate : kKindProfiles)
+        if (candidate.kind == kind) k = &candidate;
+    if (!k) throw Error(ErrorCode::InvalidArgument, "unknown certificate kind");
+    CertificateProfile p;
+    p.kind = kind;
+    p.non_repudiation = true;
+    p.digital_signature = false;
+    if (k->natural_person) {
+        p.given_name = given_name_or_organization;
+        p.surname = surname;
+        p.serial_number = "PNOXX-TEST-" + id;
+        p.common_name = given_name_or_organization + (surname.empty() ? "" : " " + surname) + " (TEST)";
+    } else {
+        p.organization = given_name_or_organization;
+        p.organization_identifier = "NTRXX-TEST-" + id;
+        p.common_name = given_name_or_organization + " (TEST)";
+    }
+    p.policy_oids.push_back(kOidTestPolicy);
+    if (k->qualified_policy) p.policy_oids.push_back(k->qualified_policy);
+    QcStatementsProfile qc;
+    qc.compliance = k->qualified;
+    qc.sscd = k->qualified;
+    qc.types = {k->qc_type};
+    qc.pds = {PdsLocation{kTestPdsUrl, "en"}};
+    p.qc_statements = qc;
+    return p;
+}
+
 Bytes issue_certificate(const TestCa& ca, ByteView subject_spki_der, const CertificateProfile& profile) {
     if (profile.common_name.empty()) throw Error(ErrorCode::InvalidArgument, "certificate profile needs a common name");
     if (profile.country.size() != 2) throw Error(ErrorCode::InvalidArgument, "country must be a two-letter code");
@@ -169,13 +327,21 @@ Bytes issue_certificate(const TestCa& ca, ByteView subject_spki_der, const Certi
     glue::parse_certificate(ca_crt, ca.certificate_der, "test CA certificate");
     std::string subject;
     add_rdn(subject, "C", profile.country);
-    add_rdn(subject, "O", kTestOrganization);
+    add_rdn(subject, "O", profile.organization.empty() ? std::string(kTestOrganization) : profile.organization);
+    add_rdn_hex_utf8(subject, kOidOrganizationIdentifier, profile.organization_identifier);
     add_rdn(subject, "surName", profile.surname);
     add_rdn(subject, "givenName", profile.given_name);
     add_rdn(subject, "serialNumber", profile.serial_number);
     add_rdn(subject, "CN", profile.common_name);
     CertRequest req{subject, subject_string(ca_crt.ctx), &subject_key.ctx, &glue::native_pk(ca.key),
                     default_hash(ca.key.type()), profile.validity_days, false, usage};
+    if (!profile.policy_oids.empty())
+        req.extensions.push_back({encode_oid(kOidCertificatePolicies), false, encode_certificate_policies(profile.policy_oids)});
+    if (profile.qc_statements) {
+        const QcStatementsProfile& qc = *profile.qc_statements;
+        req.extensions.push_back(
+            {encode_oid(kOidQcStatements), false, encode_qc_statements(qc.compliance, qc.sscd, qc.types, qc.pds)});
+    }
     Bytes der = write_certificate(req);
 
     // The issuer is re-encoded from its string form: make sure it is byte-identical to the CA's subject,

@@ -77,7 +77,7 @@ void InProcessTransport::lock() {
     }
 }
 
-void InProcessTransport::unlock() {
+void InProcessTransport::unlock() noexcept {
     if (lock_fd_ >= 0) ::flock(lock_fd_, LOCK_UN);
 }
 
@@ -103,7 +103,7 @@ void InProcessTransport::begin_transaction() {
     in_transaction_ = true;
 }
 
-void InProcessTransport::end_transaction() {
+void InProcessTransport::end_transaction() noexcept {
     if (!in_transaction_) return;
     in_transaction_ = false;
     unlock();

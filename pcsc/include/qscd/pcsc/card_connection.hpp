@@ -41,7 +41,7 @@ public:
     // Transport
     Bytes transmit(ByteView command) override;
     void begin_transaction() override;
-    void end_transaction() override;  // never throws (it runs in Transaction's destructor)
+    void end_transaction() noexcept override;  // runs in Transaction's destructor
     Bytes atr() const override;       // SCardStatus
     std::string description() const override;  // the reader name
 

@@ -3,16 +3,22 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "qscd/codec/bytes.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/pem.hpp"
+#include "qscd/signing/qc_statements.hpp"
 
 namespace qscd {
 
 inline constexpr const char* kTestCaCommonName = "qscd TEST Root CA - NOT FOR PRODUCTION";
 inline constexpr const char* kTestOrganization = "qscd TEST";
+inline constexpr const char* kTestRootCaCommonName = "qscd TEST Root CA - NOT FOR PRODUCTION";
+inline constexpr const char* kTestIssuingCaCommonName = "qscd TEST Qualified Issuing CA - NOT FOR PRODUCTION";
+inline constexpr const char* kTestPdsUrl = "https://example.invalid/qscd-TEST-pds";
 
 struct TestCa {
     Bytes certificate_der;
@@ -27,8 +33,43 @@ TestCa create_test_ca(std::string common_name = kTestCaCommonName);
 // Error(StateCorrupted) if only the certificate exists or the key does not match it; Error(IoError).
 TestCa load_or_create_test_ca(const std::filesystem::path& dir);
 
-// What a leaf certificate says about its holder. Data only, so qualified profiles can add fields.
+// Two-level test PKI: a self-signed root and an issuing CA certified by it (basicConstraints CA:TRUE,
+// pathLen 0, keyUsage keyCertSign|cRLSign, authority/subject key identifiers), both EC P-256 and TEST-named.
+// Leaf certificates come from `issuing`; verifiers use `root` as the trust anchor and need `issuing` as an
+// intermediate.
+struct TestPki {
+    TestCa root;
+    TestCa issuing;
+};
+
+TestPki create_test_pki();
+
+// Loads or creates dir/root.pem, root-key.pem, issuing.pem, issuing-key.pem (keys mode 0600, written
+// atomically; certificates last so their presence marks a complete PKI). Error(StateCorrupted) if a
+// certificate exists without its key, a key does not match, or issuing.pem is not signed by root.pem.
+// Independent of load_or_create_test_ca's single-CA files (ca.pem / ca-key.pem), which stay as they are.
+TestPki load_or_create_test_pki(const std::filesystem::path& dir);
+
+// ETSI EN 319 412 certificate kinds the test PKI can issue.
+enum class CertificateKind {
+    NaturalPersonQualified,     // EN 319 412-2 natural person + QcCompliance, QcSSCD, QcType esign, QCP-n-qscd
+    NaturalPersonNonQualified,  // natural person, QcType esign and PDS but no QcCompliance / QcSSCD
+    LegalPersonSeal,            // EN 319 412-3 legal person: organizationName + organizationIdentifier, QcType eseal
+};
+const char* to_string(CertificateKind kind);
+
+// QCStatements content to write (EN 319 412-5). types: "esign", "eseal", "eweb" or dotted OIDs.
+struct QcStatementsProfile {
+    bool compliance = false;
+    bool sscd = false;
+    std::vector<std::string> types;
+    std::vector<PdsLocation> pds;
+};
+
+// What a leaf certificate says about its holder. Data only: issue_certificate writes what is here and
+// never looks at `kind`, which names the profile the fields were filled from (see profile_for).
 struct CertificateProfile {
+    CertificateKind kind = CertificateKind::NaturalPersonNonQualified;
     std::string common_name;
     std::string given_name;     // omitted from the subject when empty
     std::string surname;        // omitted when empty
@@ -37,11 +78,25 @@ struct CertificateProfile {
     int validity_days = 730;
     bool non_repudiation = true;     // keyUsage contentCommitment: the signing-key profile
     bool digital_signature = false;  // keyUsage digitalSignature (authentication keys)
+    std::string organization;             // subject O; kTestOrganization when empty
+    std::string organization_identifier;  // subject organizationIdentifier (2.5.4.97); omitted when empty
+    std::vector<std::string> policy_oids;         // certificatePolicies (non-critical); omitted when empty
+    std::optional<QcStatementsProfile> qc_statements;  // QCStatements (non-critical); omitted when nullopt
 };
+
+// The ETSI-style profile for kind, with TEST names throughout: keyUsage nonRepudiation only, policies
+// {kOidTestPolicy (+ QCP-n-qscd / QCP-l-qscd when qualified)}, QCStatements with one PDS
+// {kTestPdsUrl, "en"}. Natural persons: CN "<given> <surname> (TEST)", givenName, surname,
+// serialNumber "PNOXX-TEST-<id>". Legal person: CN "<organization> (TEST)", O, organizationIdentifier
+// "NTRXX-TEST-<id>". The caller may change any field afterwards.
+CertificateProfile profile_for(CertificateKind kind, const std::string& given_name_or_organization,
+                               const std::string& surname = "", const std::string& id = "0001");
 
 // Leaf certificate for subject_spki_der signed by the CA: keyUsage (critical) per the profile,
 // basicConstraints CA:FALSE, authorityKeyIdentifier, subjectKeyIdentifier, random positive 127-bit
-// serial, valid from 5 minutes ago. Error(InvalidArgument) for an unusable SPKI or profile.
+// serial, valid from 5 minutes ago; subject C, O, organizationIdentifier, surname, givenName,
+// serialNumber, CN (empty ones omitted); certificatePolicies and QCStatements when the profile has them.
+// Error(InvalidArgument) for an unusable SPKI or profile.
 Bytes issue_certificate(const TestCa& ca, ByteView subject_spki_der, const CertificateProfile& profile);
 
 }  // namespace qscd

@@ -28,7 +28,7 @@ public:
 
     Bytes transmit(ByteView command) override;
     void begin_transaction() override;
-    void end_transaction() override;
+    void end_transaction() noexcept override;
     Bytes atr() const override;
     std::string description() const override { return description_; }
 
@@ -39,7 +39,7 @@ public:
 
 private:
     void lock();
-    void unlock();
+    void unlock() noexcept;
     void reload_if_changed();
 
     std::unique_ptr<Storage> storage_;
