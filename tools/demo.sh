@@ -16,23 +16,23 @@ echo "== 1. Create a simulated OpenPGP signature card (a TEST card) with a key g
 "$qscd" sim create --name demo --algo p256 --holder "Demo Signer"
 
 echo
-echo "== 2. Sign a document: hashed here, signed on the card after the User PIN"
+echo "== 2. Sign a document at QES level: policy checked, hashed here, signed on the card after the User PIN"
 printf 'This is a sample document signed by the qscd demo on %s.\n' "$(date -u +%FT%TZ)" > "$out/document.txt"
-QSCD_PIN=123456 "$qscd" sign --token demo --in "$out/document.txt" --out "$out/document.txt.p7s"
+QSCD_PIN=123456 "$qscd" sign --token demo --level qes --in "$out/document.txt" --out "$out/document.txt.p7s"
 
 echo
-echo "== 3. Verify with qscd against the TEST CA"
-"$qscd" verify --in "$out/document.txt" --sig "$out/document.txt.p7s" --ca "$QSCD_SIM_DIR/test-ca/ca.pem"
+echo "== 3. Verify with qscd against the TEST root CA: validity, chain and signature level"
+"$qscd" verify --in "$out/document.txt" --sig "$out/document.txt.p7s" --ca "$QSCD_SIM_DIR/test-pki/root.pem"
 
 echo
 echo "== 4. Verify independently with openssl cms"
 openssl cms -verify -binary -inform DER -in "$out/document.txt.p7s" -content "$out/document.txt" \
-  -CAfile "$QSCD_SIM_DIR/test-ca/ca.pem" -out /dev/null
+  -CAfile "$QSCD_SIM_DIR/test-pki/root.pem" -out /dev/null
 
 echo
 echo "Demo succeeded. Files:"
 echo "  document:        $out/document.txt"
 echo "  signature:       $out/document.txt.p7s (CAdES-B-B, detached)"
 echo "  token state:     $QSCD_SIM_DIR/demo.qscdsim"
-echo "  TEST CA:         $QSCD_SIM_DIR/test-ca/ca.pem"
+echo "  TEST root CA:    $QSCD_SIM_DIR/test-pki/root.pem"
 echo "Inspect: $qscd --state $QSCD_SIM_DIR info --token demo"

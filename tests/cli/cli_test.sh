@@ -11,7 +11,7 @@ unset QSCD_PIN QSCD_NEW_PIN QSCD_ADMIN_PIN QSCD_RESET_CODE
 . "$(dirname "$0")/../support/assert.sh"
 
 echo "signed by qscd" > "$work/doc.txt"
-ca="$QSCD_SIM_DIR/test-ca/ca.pem"
+ca="$QSCD_SIM_DIR/test-pki/root.pem"
 
 expect 0 "help lists the commands" -- "$qscd" --help
 contains "help shows exit codes" "Exit codes"
@@ -40,6 +40,27 @@ for t in alice bob; do
     ok "openssl cms verifies $t"; else bad "openssl cms verify $t: $(cat "$work/ossl.err")"; fi
 done
 expect 2 "existing output is not overwritten" -- env QSCD_PIN=123456 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/doc.alice.p7s"
+
+# Signing policy (QES / AdES / basic) is checked before the card is asked; verify reports the level
+expect 0 "qualified token verifies as QES" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/doc.alice.p7s" --ca "$ca"
+contains "level QES reported" "Level: QES"
+expect 0 "sim create non-qualified" -- "$qscd" sim create --name nq --profile non-qualified
+expect 0 "sim create seal" -- "$qscd" sim create --name seal --profile seal --holder "Example Org"
+expect 7 "QES refused for a non-qualified certificate" -- env QSCD_PIN=123456 "$qscd" sign --token nq --level qes --in "$work/doc.txt" --out "$work/nq.p7s"
+contains "the failing rule is named" "qc compliance"
+[ ! -e "$work/nq.p7s" ] && ok "nothing written after a policy refusal" || bad "a file was written after a policy refusal"
+expect 7 "QES refused for a legal-person seal" -- env QSCD_PIN=123456 "$qscd" sign --token seal --level qes --in "$work/doc.txt" --out "$work/seal.p7s"
+contains "seal refusal names the rule" "natural person"
+expect 0 "AdES allowed with a non-qualified certificate" -- env QSCD_PIN=123456 "$qscd" sign --token nq --level ades --in "$work/doc.txt" --out "$work/nq.p7s"
+expect 0 "non-qualified signature verifies" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/nq.p7s" --ca "$ca"
+contains "level AdES reported with the reason" "not qualified"
+expect 0 "QES with the qualified token" -- env QSCD_PIN=123456 "$qscd" sign --token alice --level qes --in "$work/doc.txt" --out "$work/qes.p7s"
+if openssl cms -verify -binary -inform DER -in "$work/qes.p7s" -content "$work/doc.txt" -CAfile "$ca" -out /dev/null 2>/dev/null; then
+  ok "openssl verifies the QES signature through the issuing CA"; else bad "openssl rejects the QES signature"; fi
+openssl pkcs7 -inform DER -in "$work/qes.p7s" -print_certs -out "$work/qes-certs.pem" 2>/dev/null
+out=$(openssl x509 -in "$work/qes-certs.pem" -noout -text 2>&1)
+contains "certificate shows QCStatements (openssl)" "qcStatements"
+contains "keyUsage is non-repudiation" "Non Repudiation"
 
 # PIN from a file descriptor
 expect 0 "sign with --pin-fd" -- bash -c "exec 3<<<'123456'; \"$qscd\" sign --token alice --in \"$work/doc.txt\" --out \"$work/fd.p7s\" --pin-fd 3"

@@ -14,5 +14,5 @@ trap stop_sim EXIT
 "$qscd" sim create --name bob --algo rsa2048 >/dev/null || { echo "cannot create token bob"; exit 1; }
 serial_of() { "$qscd" info --token "$1" | sed -n 's/^Serial: *//p'; }
 export QSCD_E2E_SERIAL_0=$(serial_of alice) QSCD_E2E_SERIAL_1=$(serial_of bob)
-ca="$QSCD_SIM_DIR/test-ca/ca.pem"
+ca="$QSCD_SIM_DIR/test-pki/root.pem"
 start_sim "$QSCD_SIM_DIR" 0=alice 1=bob || { echo "qscd-sim did not come up"; exit 1; }

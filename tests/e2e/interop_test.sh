@@ -87,7 +87,7 @@ contains "alice: SIG certificate" "SIG certificate"
 expect 0 "pkcs11-tool reads alice's certificate" -- \
   pkcs11-tool --module "$p11" --slot "${slot_a:-0}" --read-object --type cert --id 01 -o "$work/alice.der"
 expect 0 "the certificate names alice" -- openssl x509 -inform DER -in "$work/alice.der" -noout -subject
-contains "certificate subject" "CN = alice (TEST)"
+contains "certificate subject" "CN = alice Tester (TEST)"
 openssl x509 -inform DER -in "$work/alice.der" -pubkey -noout >"$work/alice.pub" 2>/dev/null
 expect 0 "pkcs11-tool reads alice's public key" -- \
   pkcs11-tool --module "$p11" --slot "${slot_a:-0}" --read-object --type pubkey --id 01 -o "$work/alice.pubkey.der"

@@ -8,7 +8,10 @@
 #include "commands.hpp"
 #include "qscd/atomic_file.hpp"
 #include "qscd/error.hpp"
+#include "qscd/certificate_info.hpp"
 #include "qscd/signing/cades.hpp"
+#include "qscd/signing/pem.hpp"
+#include "qscd/signing_policy.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/hashing.hpp"
 #include "session.hpp"
@@ -25,7 +28,38 @@ struct SignOptions {
     std::string format = "cades";
     std::optional<int> pin_fd;
     bool force = false;
+    std::string level = "ades";
+    std::string chain;           // PEM file of intermediate certificates to embed
 };
+
+SignatureLevel level_of(const std::string& name) {
+    if (name == "qes") return SignatureLevel::Qes;
+    if (name == "basic") return SignatureLevel::Basic;
+    return SignatureLevel::Ades;
+}
+
+// Every certificate in a PEM bundle.
+std::vector<Bytes> load_pem_bundle(const std::filesystem::path& path) {
+    const Bytes raw = read_file(path);
+    const std::string text(raw.begin(), raw.end());
+    std::vector<Bytes> certs;
+    for (std::size_t at = text.find("-----BEGIN CERTIFICATE-----"); at != std::string::npos;
+         at = text.find("-----BEGIN CERTIFICATE-----", at + 1))
+        certs.push_back(pem_to_der(std::string_view(text).substr(at)));
+    if (certs.empty()) throw Error(ErrorCode::InvalidArgument, "no certificate in " + path.string());
+    return certs;
+}
+
+// The intermediates to embed: --chain if given; else the local test PKI's issuing CA when it issued
+// the signer's certificate, so that verifiers holding only the root can build the chain.
+std::vector<Bytes> chain_for(const GlobalOptions& global, const SignOptions& o, ByteView signer) {
+    if (!o.chain.empty()) return load_pem_bundle(o.chain);
+    const auto issuing = make_source(global).state_dir() / "test-pki" / "issuing.pem";
+    if (!std::filesystem::exists(issuing)) return {};
+    std::vector<Bytes> local = load_pem_bundle(issuing);
+    if (summarize_certificate(local.front()).subject != summarize_certificate(signer).issuer) return {};
+    return local;
+}
 
 void sign(const GlobalOptions& global, const SignOptions& o) {
     const std::filesystem::path in(o.input);
@@ -39,6 +73,11 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     const KeyAttributes& a = key->attributes();
     HashAlgorithm hash = default_hash(a.type);
     if (!o.hash.empty()) hash = *parse_hash_algorithm(o.hash);
+
+    // Policy first: the card is not asked to sign what the requested level does not allow.
+    if (!a.certificate.empty()) check_signing_policy(SigningPolicy::for_level(level_of(o.level)), a.certificate, a.type, hash);
+    else if (o.level != "basic")
+        throw Error(ErrorCode::PolicyViolation, "certificate present: the token holds no certificate, so only --level basic (with --format raw) is possible");
 
     const Bytes digest = hash_file(hash, in);
     const PinPrompt prompt = make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"});
@@ -55,6 +94,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
             throw Error(ErrorCode::NotFound, "the token holds no certificate for its signature key; CAdES needs one (or use --format raw)");
         CadesSigner signer;
         signer.certificate_der = a.certificate;
+        signer.chain_der = chain_for(global, o, a.certificate);
         signer.scheme = a.scheme;
         signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return key->sign_hash(h, d, prompt); };
         // create_cades_detached checks the card's signature against the certificate before
@@ -63,6 +103,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     }
     write_file_atomic(out, result, 0644);
     fmt::print("Signed {} ({} {}) → {}\n", in.string(), to_string(hash), to_hex(digest, ""), out.string());
+    fmt::print("Policy: {} requirements met before signing\n", to_string(level_of(o.level)));
     // Informational only: the signature is complete and written whatever happens to the card now.
     try {
         if (auto counter = token->signature_counter()) fmt::print("Card signature counter: {}\n", *counter);
@@ -86,6 +127,11 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
         ->capture_default_str();
     cmd->add_option("--pin-fd", o->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
     cmd->add_flag("--force", o->force, "replace an existing output file");
+    cmd->add_option("--level", o->level, "signing policy checked before the card signs: qes (qualified certificate, QcSSCD, natural person, "
+                                         "non-repudiation), ades (non-repudiation), basic (algorithms only)")
+        ->check(CLI::IsMember({"qes", "ades", "basic"}))
+        ->capture_default_str();
+    cmd->add_option("--chain", o->chain, "PEM file with intermediate CA certificates to embed (default: the local test PKI's issuing CA if it issued the signer)");
     cmd->callback([&global, o] { sign(global, *o); });
 }
 

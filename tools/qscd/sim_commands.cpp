@@ -22,7 +22,14 @@ struct CreateOptions {
     std::string name = "test";
     std::string algorithm = "p256";
     std::string holder;
+    std::string profile = "qualified";
 };
+
+CertificateKind kind_of(const std::string& profile) {
+    if (profile == "non-qualified") return CertificateKind::NaturalPersonNonQualified;
+    if (profile == "seal") return CertificateKind::LegalPersonSeal;
+    return CertificateKind::NaturalPersonQualified;
+}
 
 void create(const GlobalOptions& global, const CreateOptions& o) {
     const auto type = parse_key_type(o.algorithm);
@@ -36,11 +43,13 @@ void create(const GlobalOptions& global, const CreateOptions& o) {
     fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(*type), o.name);
     const openpgp::PublicKey key = token->generate_key(admin, openpgp::KeySlot::Signature, *type);
 
-    const TestCa ca = load_or_create_test_ca(source.state_dir() / "test-ca");
-    CertificateProfile profile;
-    profile.common_name = holder + " (TEST)";
-    profile.serial_number = "TEST-" + token->info().serial;
-    const Bytes certificate = issue_certificate(ca, key.spki, profile);
+    // Test PKI: root → issuing CA → this card's certificate, in the ETSI EN 319 412 profile asked for.
+    const TestPki pki = load_or_create_test_pki(source.state_dir() / "test-pki");
+    const auto space = holder.find(' ');
+    const std::string given = holder.substr(0, space);
+    const std::string surname = space == std::string::npos ? "Tester" : holder.substr(space + 1);
+    const CertificateProfile profile = profile_for(kind_of(o.profile), o.profile == "seal" ? holder : given, surname, token->info().serial);
+    const Bytes certificate = issue_certificate(pki.issuing, key.spki, profile);
     token->store_certificate(admin, openpgp::KeySlot::Signature, certificate);
     token->set_cardholder_name(admin, holder.substr(0, 39));
 
@@ -49,8 +58,9 @@ void create(const GlobalOptions& global, const CreateOptions& o) {
     fmt::print("Created simulated token '{}' (serial {}, TEST CARD)\n", o.name, info.serial);
     fmt::print("  state file:  {}\n", info.origin.substr(info.origin.find(' ') + 1));
     fmt::print("  key:         {} generated on the card\n", to_string(*type));
-    fmt::print("  certificate: {}\n", cert.subject);
-    fmt::print("  issued by:   {} ({})\n", cert.issuer, (source.state_dir() / "test-ca" / "ca.pem").string());
+    fmt::print("  certificate: {} ({})\n", cert.subject, to_string(profile.kind));
+    fmt::print("  issued by:   {}\n", cert.issuer);
+    fmt::print("  trust root:  {}\n", (source.state_dir() / "test-pki" / "root.pem").string());
     fmt::print("  PINs:        User PIN {}, Admin PIN {} (test card defaults; change with `qscd pin change`)\n",
                kDefaultUserPin, kDefaultAdminPin);
 }
@@ -66,7 +76,10 @@ void add_sim_commands(CLI::App& app, GlobalOptions& global) {
     create_cmd->add_option("--algo,-a", o->algorithm, "key algorithm")
         ->check(CLI::IsMember({"p256", "p384", "rsa2048", "rsa3072", "rsa4096"}))
         ->capture_default_str();
-    create_cmd->add_option("--holder", o->holder, "certificate holder name (default: the token name)");
+    create_cmd->add_option("--holder", o->holder, "certificate holder: \"Given Surname\", or the organisation for a seal (default: the token name)");
+    create_cmd->add_option("--profile", o->profile, "certificate profile (ETSI EN 319 412): qualified natural person, non-qualified, or legal-person seal")
+        ->check(CLI::IsMember({"qualified", "non-qualified", "seal"}))
+        ->capture_default_str();
     create_cmd->callback([&global, o] { create(global, *o); });
 }
 

@@ -10,6 +10,9 @@
 #include "qscd/error.hpp"
 #include "qscd/signing/cades_verify.hpp"
 #include "qscd/signing/pem.hpp"
+#include "qscd/signing/qc_statements.hpp"
+
+#include <algorithm>
 
 namespace qscd::cli {
 
@@ -40,6 +43,32 @@ void print_check(const char* name, const CheckResult& c) {
     fmt::print("  [{}] {:<22} {}\n", c.ok ? "ok" : "!!", name, c.detail);
 }
 
+// What the signature is (eIDAS): QES needs a qualified certificate for a natural person whose key
+// is in a QSCD (QcCompliance + QcSSCD), non-repudiation, a chain to a trust anchor and validity at
+// signing time; otherwise a valid signature is AdES. Each reason is printed.
+void print_level(const VerificationReport& r) {
+    std::vector<std::string> missing;
+    try {
+        const CertificateFacts f = facts_of(r.signer_certificate_der);
+        if (!f.qc || !f.qc->compliance) missing.push_back("certificate is not qualified (no QcCompliance statement)");
+        if (!f.qc || !f.qc->sscd) missing.push_back("key not declared to be in a QSCD (no QcSSCD statement)");
+        if (f.qc && std::find(f.qc->types.begin(), f.qc->types.end(), "esign") == f.qc->types.end())
+            missing.push_back("certificate is not for electronic signatures (QcType is not esign)");
+        if (!f.natural_person) missing.push_back("signer is not a natural person");
+        if (!f.non_repudiation) missing.push_back("certificate lacks nonRepudiation");
+    } catch (const Error& e) {
+        missing.push_back(std::string("certificate facts unreadable: ") + e.what());
+    }
+    if (missing.empty()) {
+        fmt::print("Level: QES — qualified certificate (QcCompliance, QcSSCD, esign) for a natural person, "
+                   "non-repudiation, valid at signing time, chain to the given trust anchor\n");
+        fmt::print("       (a real QES also needs that anchor to be a qualified trust service on an EU trusted list)\n");
+    } else {
+        fmt::print("Level: AdES — not QES because:\n");
+        for (const auto& m : missing) fmt::print("  - {}\n", m);
+    }
+}
+
 void verify(const VerifyOptions& o) {
     std::vector<Bytes> anchors;
     for (const auto& path : o.anchors) anchors.push_back(load_certificate(path));
@@ -62,6 +91,7 @@ void verify(const VerifyOptions& o) {
     }
     if (r.valid && r.chain_checked) {
         fmt::print("Result: VALID (CAdES-B-B, chains to a trust anchor)\n");
+        print_level(r);
     } else if (r.valid) {
         fmt::print("Result: INTACT but NOT TRUSTED: no trust anchor given (use --ca)\n");
         throw VerificationFailed();
