@@ -112,4 +112,23 @@ contains "corruption message names the file" "bob.qscdsim"
 [ "$sum_before" = "$(sha256sum < "$QSCD_SIM_DIR/bob.qscdsim")" ] && ok "corrupted file left untouched" || bad "corrupted file was modified"
 [ "$(stat -c %a "$QSCD_SIM_DIR/alice.qscdsim")" = 600 ] && ok "state file mode 0600" || bad "state file mode $(stat -c %a "$QSCD_SIM_DIR/alice.qscdsim")"
 
+# The audit log: one hash-chained JSON line per signing attempt, never a PIN; edits and removals are detected
+log="$QSCD_SIM_DIR/audit.log"
+expect 0 "audit log verifies" -- "$qscd" audit verify
+contains "audit chain intact" "chain intact"
+out=$(cat "$log")
+contains "audit records the document hash" "document_hash"
+contains "audit records the card counter" "counter_after"
+contains "audit records failed attempts too" "failed: wrong User PIN"
+lacks "audit never contains a PIN" "123456"
+[ "$(stat -c %a "$log")" = 600 ] && ok "audit log mode 0600" || bad "audit log mode $(stat -c %a "$log")"
+cp "$log" "$work/audit.orig"
+sed -i '2s/"document":"/"document":"EDITED/' "$log"
+expect 6 "an edited audit line is detected" -- "$qscd" audit verify
+contains "edit reported" "does not chain"
+cp "$work/audit.orig" "$log"; sed -i '2d' "$log"
+expect 6 "a removed audit line is detected" -- "$qscd" audit verify
+contains "removal reported" "sequence number"
+cp "$work/audit.orig" "$log"
+
 finish

@@ -37,12 +37,14 @@ done
 after=$(counter)
 [ "$after" = $((before + workers * per)) ] && ok "counter rose by exactly $((workers * per)) ($before → $after)" || bad "counter $before → $after"
 
-# The card's own log: a signing transaction is SELECT, GET DATA 6E, VERIFY 81, PSO:CDS. Any APDU of
-# another transaction between them would show here (and would have cost that signature its PIN).
+# The card's own log: a signing transaction is SELECT, GET DATA 6E, GET DATA 7A (counter), VERIFY 81,
+# PSO:CDS, GET DATA 7A. Any APDU of another transaction between them would show here (and would have
+# cost that signature its PIN or tripped the counter check).
 grep -E 'slot 0: APDU' "$QSCD_SIM_LOG" | sed -E 's/.*APDU (.. .. .. ..).*-> (....).*/\1 \2/' > "$QSCD_E2E_DIR/apdus.txt"
 pso=$(grep -c '^00 2A 9E 9A 9000' "$QSCD_E2E_DIR/apdus.txt")
-broken=$(awk '{ h[NR] = $0 } END { for (i = 4; i <= NR; i++) if (h[i] ~ /^00 2A 9E 9A/ &&
-  !(h[i-1] ~ /^00 20 00 81 9000/ && h[i-2] ~ /^00 CA 00 6E 9000/ && h[i-3] ~ /^00 A4 04 00 9000/)) n++; print n + 0 }' "$QSCD_E2E_DIR/apdus.txt")
+broken=$(awk '{ h[NR] = $0 } END { for (i = 5; i < NR; i++) if (h[i] ~ /^00 2A 9E 9A/ &&
+  !(h[i-1] ~ /^00 20 00 81 9000/ && h[i-2] ~ /^00 CA 00 7A 9000/ && h[i-3] ~ /^00 CA 00 6E 9000/ &&
+    h[i-4] ~ /^00 A4 04 00 9000/ && h[i+1] ~ /^00 CA 00 7A 9000/)) n++; print n + 0 }' "$QSCD_E2E_DIR/apdus.txt")
 [ "$pso" = $((workers * per)) ] && ok "the card saw $pso successful PSO:CDS" || bad "the card saw $pso successful PSO:CDS"
-[ "$broken" = 0 ] && ok "every PSO:CDS directly follows its own SELECT, GET DATA, VERIFY" || bad "$broken signing transactions interleaved"
+[ "$broken" = 0 ] && ok "every PSO:CDS sits inside its own SELECT, GET DATA, counter, VERIFY … counter sequence" || bad "$broken signing transactions interleaved"
 finish

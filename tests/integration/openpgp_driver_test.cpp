@@ -9,6 +9,7 @@
 #include "qscd/openpgp/openpgp_token.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/hashing.hpp"
+#include "qscd/signature_counter.hpp"
 #include "qscd/signing/test_ca.hpp"
 #include "qscd/sim/host_platform.hpp"
 #include "qscd/sim/in_process_transport.hpp"
@@ -295,4 +296,22 @@ TEST_CASE("a verified PIN that no signature consumed is logged out", "[driver][s
     CHECK(*prompt.calls == 1);
     // Same card session, no SELECT in between: PW1-81 must not be left verified.
     CHECK(card.verification_status(openpgp::Password::Pw1Signing).has_value());
+}
+
+TEST_CASE("a signature counter that jumps is reported", "[driver][qscd][counter]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    CountingPrompt prompt{kUserPin};
+    const auto before = token->signature_counter();
+    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("one"), prompt.prompt());
+    CHECK_FALSE(unexpected_counter_step(before, token->signature_counter(), 1));
+    // Another signature nobody accounted for (as if a second program used the card in between):
+    const auto before2 = token->signature_counter();
+    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("two"), prompt.prompt());
+    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("sneaked in"), prompt.prompt());
+    const auto problem = unexpected_counter_step(before2, token->signature_counter(), 1);
+    REQUIRE(problem);
+    CHECK(problem->find("went from 1 to 3, expected 2") != std::string::npos);
+    CHECK(unexpected_counter_step(std::nullopt, 3u, 1));
 }

@@ -22,5 +22,6 @@ void add_sign_command(CLI::App& app, GlobalOptions& global);     // sign
 void add_verify_command(CLI::App& app, GlobalOptions& global);   // verify
 void add_pin_commands(CLI::App& app, GlobalOptions& global);     // pin change, pin unblock, pin status
 void add_reader_commands(CLI::App& app, GlobalOptions& global);  // readers, watch
+void add_audit_commands(CLI::App& app, GlobalOptions& global);   // audit verify
 
 }  // namespace qscd::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     cli::add_verify_command(app, global);
     cli::add_pin_commands(app, global);
     cli::add_reader_commands(app, global);
+    cli::add_audit_commands(app, global);
 
     try {
         app.parse(argc, argv);

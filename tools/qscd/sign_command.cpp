@@ -12,6 +12,7 @@
 #include "qscd/signing/cades.hpp"
 #include "qscd/signing/pem.hpp"
 #include "qscd/signing_policy.hpp"
+#include "audit_log.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/hashing.hpp"
 #include "session.hpp"
@@ -30,6 +31,7 @@ struct SignOptions {
     bool force = false;
     std::string level = "ades";
     std::string chain;           // PEM file of intermediate certificates to embed
+    std::string audit_log;       // default: <state dir>/audit.log
 };
 
 SignatureLevel level_of(const std::string& name) {
@@ -80,36 +82,51 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
         throw Error(ErrorCode::PolicyViolation, "certificate present: the token holds no certificate, so only --level basic (with --format raw) is possible");
 
     const Bytes digest = hash_file(hash, in);
+    AuditEntry audit;
+    audit.token_serial = token->info().serial;
+    audit.certificate_sha256 = a.certificate.empty() ? "" : to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
+    audit.document = in.string();
+    audit.document_hash = to_hex(digest, "");
+    audit.hash_algorithm = to_string(hash);
+    audit.level = to_string(level_of(o.level));
+    const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
+    audit.counter_before = token->signature_counter();
     const PinPrompt prompt = make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"});
 
     Bytes result;
-    if (o.format == "raw") {
-        const Bytes signature = key->sign_hash(hash, digest, prompt);
-        if (!verify_signature(a.public_key, a.scheme, hash, digest, signature))
-            throw Error(ErrorCode::VerificationFailed, "the card's signature does not verify against its public key");
-        // DER for ECDSA so that `openssl dgst -verify` reads it; PKCS#1 bytes for RSA.
-        result = a.scheme == SignatureScheme::Ecdsa ? ecdsa_raw_to_der(signature) : signature;
-    } else {
-        if (a.certificate.empty())
-            throw Error(ErrorCode::NotFound, "the token holds no certificate for its signature key; CAdES needs one (or use --format raw)");
-        CadesSigner signer;
-        signer.certificate_der = a.certificate;
-        signer.chain_der = chain_for(global, o, a.certificate);
-        signer.scheme = a.scheme;
-        signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return key->sign_hash(h, d, prompt); };
-        // create_cades_detached checks the card's signature against the certificate before
-        // embedding it: a card whose key no longer matches its certificate produces no file.
-        result = create_cades_detached(signer, hash, digest, std::chrono::system_clock::now());
+    try {
+        if (o.format == "raw") {
+            const Bytes signature = key->sign_hash(hash, digest, prompt);
+            if (!verify_signature(a.public_key, a.scheme, hash, digest, signature))
+                throw Error(ErrorCode::VerificationFailed, "the card's signature does not verify against its public key");
+            // DER for ECDSA so that `openssl dgst -verify` reads it; PKCS#1 bytes for RSA.
+            result = a.scheme == SignatureScheme::Ecdsa ? ecdsa_raw_to_der(signature) : signature;
+        } else {
+            if (a.certificate.empty())
+                throw Error(ErrorCode::NotFound, "the token holds no certificate for its signature key; CAdES needs one (or use --format raw)");
+            CadesSigner signer;
+            signer.certificate_der = a.certificate;
+            signer.chain_der = chain_for(global, o, a.certificate);
+            signer.scheme = a.scheme;
+            signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return key->sign_hash(h, d, prompt); };
+            // create_cades_detached checks the card's signature against the certificate before
+            // embedding it: a card whose key no longer matches its certificate produces no file.
+            result = create_cades_detached(signer, hash, digest, std::chrono::system_clock::now());
+        }
+        // For the log only: the driver already checked, inside the signing transaction, that the
+        // card's counter rose by exactly one (other programs may sign between these reads).
+        audit.counter_after = token->signature_counter();
+    } catch (const Error& e) {
+        audit.result = std::string("failed: ") + e.what();
+        append_audit_entry(log_path, audit);
+        throw;
     }
     write_file_atomic(out, result, 0644);
+    audit.result = "signed " + out.string();
+    append_audit_entry(log_path, audit);
     fmt::print("Signed {} ({} {}) → {}\n", in.string(), to_string(hash), to_hex(digest, ""), out.string());
     fmt::print("Policy: {} requirements met before signing\n", to_string(level_of(o.level)));
-    // Informational only: the signature is complete and written whatever happens to the card now.
-    try {
-        if (auto counter = token->signature_counter()) fmt::print("Card signature counter: {}\n", *counter);
-    } catch (const Error& e) {
-        fmt::print("Card signature counter: unavailable ({})\n", e.what());
-    }
+    fmt::print("Card signature counter: {} → {}\n", *audit.counter_before, *audit.counter_after);
 }
 
 }  // namespace
@@ -131,6 +148,7 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
                                          "non-repudiation), ades (non-repudiation), basic (algorithms only)")
         ->check(CLI::IsMember({"qes", "ades", "basic"}))
         ->capture_default_str();
+    cmd->add_option("--audit-log", o->audit_log, "hash-chained audit log to append to (default: <state dir>/audit.log)");
     cmd->add_option("--chain", o->chain, "PEM file with intermediate CA certificates to embed (default: the local test PKI's issuing CA if it issued the signer)");
     cmd->callback([&global, o] { sign(global, *o); });
 }

@@ -6,6 +6,7 @@
 #include "qscd/codec/tlv.hpp"
 
 #include "qscd/error.hpp"
+#include "qscd/signature_counter.hpp"
 #include "qscd/signing/hashing.hpp"
 
 namespace qscd::openpgp {
@@ -52,6 +53,9 @@ private:
         request.tries_left = status.pw1_tries;
         request.min_length = kPw1MinLength;
         request.max_length = static_cast<std::size_t>(status.pw1_max_length);
+        // The signature counter is read in the same transaction as the signature: nobody can sign
+        // in between, so it must rise by exactly one [§8.2].
+        const std::uint32_t counter_before = card.signature_counter();
         {
             Pin pin = prompt(request);
             if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");
@@ -72,6 +76,8 @@ private:
             }
             throw;
         }
+        if (auto problem = unexpected_counter_step(counter_before, card.signature_counter(), 1))
+            throw Error(ErrorCode::CardError, *problem + "; the signature is discarded");
         const std::size_t expected = is_rsa(type) ? key_bits(type) / 8 : 2 * ec_field_size(type);
         if (signature.size() != expected)
             throw Error(ErrorCode::ProtocolError, "card returned a " + std::to_string(signature.size()) +

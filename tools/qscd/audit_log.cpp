@@ -1,0 +1,97 @@
+#include "audit_log.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "qscd/error.hpp"
+#include "qscd/signing/hashing.hpp"
+
+namespace qscd::cli {
+
+namespace {
+
+const std::string kGenesis(64, '0');
+
+std::string sha256_hex(const std::string& line) { return to_hex(hash_bytes(HashAlgorithm::Sha256, as_bytes(line)), ""); }
+
+std::string utc_now() {
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::vector<std::string> read_lines(int fd) {
+    std::string all;
+    char buf[65536];
+    ::lseek(fd, 0, SEEK_SET);
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) all.append(buf, static_cast<std::size_t>(n));
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) lines.push_back(all.substr(start, nl - start));
+    if (start < all.size()) lines.push_back(all.substr(start));  // a torn last line: verify reports it
+    return lines;
+}
+
+}  // namespace
+
+void append_audit_entry(const std::filesystem::path& log, const AuditEntry& e) {
+    if (log.has_parent_path()) std::filesystem::create_directories(log.parent_path());
+    const int fd = ::open(log.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) throw Error(ErrorCode::IoError, "cannot open the audit log " + log.string());
+    ::flock(fd, LOCK_EX);  // two signers appending at once must still form one chain
+    const auto lines = read_lines(fd);
+    nlohmann::json j;
+    j["seq"] = lines.size();
+    j["prev"] = lines.empty() ? kGenesis : sha256_hex(lines.back());
+    j["time"] = utc_now();
+    j["token"] = e.token_serial;
+    j["certificate_sha256"] = e.certificate_sha256;
+    j["document"] = e.document;
+    j["document_hash"] = e.document_hash;
+    j["hash_algorithm"] = e.hash_algorithm;
+    j["level"] = e.level;
+    j["counter_before"] = e.counter_before ? nlohmann::json(*e.counter_before) : nlohmann::json(nullptr);
+    j["counter_after"] = e.counter_after ? nlohmann::json(*e.counter_after) : nlohmann::json(nullptr);
+    j["result"] = e.result;
+    const std::string line = j.dump() + "\n";
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    ::close(fd);  // releases the lock
+    if (!written) throw Error(ErrorCode::IoError, "cannot append to the audit log " + log.string());
+}
+
+AuditCheck verify_audit_log(const std::filesystem::path& log) {
+    const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(ErrorCode::NotFound, "no audit log at " + log.string());
+    const auto lines = read_lines(fd);
+    ::close(fd);
+    AuditCheck check;
+    std::string prev = kGenesis;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const std::string where = "line " + std::to_string(i + 1);
+        nlohmann::json j = nlohmann::json::parse(lines[i], nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j.contains("prev") || !j["seq"].is_number_unsigned() ||
+            !j["prev"].is_string()) {
+            check.problems.push_back(where + ": not an audit entry (edited or torn)");
+        } else {
+            if (j["seq"].get<std::size_t>() != i)
+                check.problems.push_back(where + ": sequence number " + std::to_string(j["seq"].get<std::size_t>()) + ", expected " +
+                                         std::to_string(i) + " (a line was removed or inserted)");
+            if (j["prev"].get<std::string>() != prev)
+                check.problems.push_back(where + ": does not chain to the line before it (that line was edited or removed)");
+        }
+        prev = sha256_hex(lines[i]);
+    }
+    check.entries = lines.size();
+    return check;
+}
+
+}  // namespace qscd::cli
