@@ -112,6 +112,22 @@ contains "corruption message names the file" "bob.qscdsim"
 [ "$sum_before" = "$(sha256sum < "$QSCD_SIM_DIR/bob.qscdsim")" ] && ok "corrupted file left untouched" || bad "corrupted file was modified"
 [ "$(stat -c %a "$QSCD_SIM_DIR/alice.qscdsim")" = 600 ] && ok "state file mode 0600" || bad "state file mode $(stat -c %a "$QSCD_SIM_DIR/alice.qscdsim")"
 
+# Batch signing under sole control: one PIN for N documents only if the card allows it, after the list
+for i in 1 2 3; do echo "batch document $i" > "$work/b$i.txt"; done
+expect 7 "batch refused on a per-signature card" -- env QSCD_PIN=135791 "$qscd" sign-batch --token alice --confirm "$work/b1.txt" "$work/b2.txt"
+contains "refusal explains sole control" "requires the User PIN for every signature"
+expect 0 "sim create with a session PIN policy" -- "$qscd" sim create --name batcher --pin-policy session
+expect 8 "batch needs --confirm without a terminal" -- setsid -w env QSCD_PIN=123456 "$qscd" sign-batch --token batcher "$work/b1.txt" "$work/b2.txt" "$work/b3.txt"
+contains "the list is shown first" "b3.txt"
+[ ! -e "$work/b1.txt.p7s" ] && ok "nothing signed without confirmation" || bad "signed without confirmation"
+expect 0 "batch of 3 with one PIN" -- env QSCD_PIN=123456 "$qscd" sign-batch --token batcher --confirm "$work/b1.txt" "$work/b2.txt" "$work/b3.txt"
+contains "progress shown" "[3/3] signed"
+contains "counter rose by 3" "0 → 3"
+for i in 1 2 3; do
+  expect 0 "batch signature $i verifies" -- "$qscd" verify --in "$work/b$i.txt" --sig "$work/b$i.txt.p7s" --ca "$ca"
+done
+expect 3 "a wrong PIN fails the whole batch" -- env QSCD_PIN=000000 "$qscd" sign-batch --token batcher --confirm --force "$work/b1.txt"
+
 # The audit log: one hash-chained JSON line per signing attempt, never a PIN; edits and removals are detected
 log="$QSCD_SIM_DIR/audit.log"
 expect 0 "audit log verifies" -- "$qscd" audit verify

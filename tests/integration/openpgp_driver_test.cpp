@@ -315,3 +315,38 @@ TEST_CASE("a signature counter that jumps is reported", "[driver][qscd][counter]
     CHECK(problem->find("went from 1 to 3, expected 2") != std::string::npos);
     CHECK(unexpected_counter_step(std::nullopt, 3u, 1));
 }
+
+TEST_CASE("batch signing: one PIN for N signatures only where the card allows it", "[driver][qscd][batch]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    CountingPrompt prompt{kUserPin};
+    // Default card: PIN per signature → refused before any PIN is asked.
+    CHECK(code_of([&] { (void)token->key("SIG")->begin_batch(3, prompt.prompt()); }) == ErrorCode::PolicyViolation);
+    CHECK(*prompt.calls == 0);
+
+    token->set_pin_policy(Pin(kAdminPin), PinPolicy::Session);
+    auto key = token->key("SIG");
+    REQUIRE(key->attributes().pin_policy == PinPolicy::Session);
+    const auto before = token->signature_counter();
+    {
+        auto batch = key->begin_batch(3, prompt.prompt());
+        for (int i = 0; i < 3; ++i) {
+            const Bytes d = digest_of("doc " + std::to_string(i));
+            CHECK(verify_signature(key->attributes().public_key, SignatureScheme::Ecdsa, HashAlgorithm::Sha256, d,
+                                   batch->sign(HashAlgorithm::Sha256, d)));
+        }
+        CHECK(code_of([&] { (void)batch->sign(HashAlgorithm::Sha256, digest_of("one too many")); }) == ErrorCode::PolicyViolation);
+        batch->finish();
+    }
+    CHECK(*prompt.calls == 1);
+    CHECK(token->signature_counter() == *before + 3);
+
+    // An abandoned batch leaves no verified PIN behind.
+    {
+        auto batch = key->begin_batch(2, prompt.prompt());
+        (void)batch->sign(HashAlgorithm::Sha256, digest_of("only one"));
+    }
+    auto& card = token->card();
+    CHECK(card.verification_status(openpgp::Password::Pw1Signing).has_value());
+    CHECK(code_of([&] { (void)card.compute_digital_signature(digest_of("sneaky")); }) == ErrorCode::PinRequired);
+}

@@ -2,7 +2,11 @@
 // result as CAdES-B-B (detached) or write the raw signature.
 #include <fmt/core.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <iostream>
 #include <filesystem>
 
 #include "commands.hpp"
@@ -129,9 +133,113 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     fmt::print("Card signature counter: {} → {}\n", *audit.counter_before, *audit.counter_after);
 }
 
+struct BatchOptions {
+    TokenChoice choice;
+    std::vector<std::string> inputs;
+    std::string hash;
+    std::string level = "ades";
+    std::string chain;
+    std::string audit_log;
+    std::optional<int> pin_fd;
+    bool confirm = false;
+    bool force = false;
+};
+
+// One PIN entry for N documents — only where the card allows it, and only after the documents and
+// their hashes were shown (sole control: the holder knows what the PIN will authorise).
+void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
+    std::vector<std::filesystem::path> inputs, outputs;
+    for (const auto& name : o.inputs) {
+        inputs.emplace_back(name);
+        outputs.emplace_back(name + ".p7s");
+        if (!std::filesystem::is_regular_file(inputs.back())) throw Error(ErrorCode::NotFound, "no such document: " + name);
+        if (std::filesystem::exists(outputs.back()) && !o.force)
+            throw Error(ErrorCode::InvalidArgument, outputs.back().string() + " exists; use --force to replace it");
+    }
+    auto token = open_token(global, o.choice);
+    auto key = token->key("SIG");
+    const KeyAttributes& a = key->attributes();
+    if (a.certificate.empty()) throw Error(ErrorCode::NotFound, "the token holds no certificate for its signature key");
+    const HashAlgorithm hash = o.hash.empty() ? default_hash(a.type) : *parse_hash_algorithm(o.hash);
+    check_signing_policy(SigningPolicy::for_level(level_of(o.level)), a.certificate, a.type, hash);
+    if (a.pin_policy == PinPolicy::PerSignature)
+        throw Error(ErrorCode::PolicyViolation, "batch signing refused: the card requires the User PIN for every signature (sole control); "
+                                                "sign the documents one by one with `qscd sign`");
+
+    std::vector<Bytes> digests;
+    fmt::print("Documents to sign with ONE User PIN entry ({} {}):\n", inputs.size(), to_string(hash));
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        digests.push_back(hash_file(hash, inputs[i]));
+        fmt::print("  {:>3}. {}  {}\n", i + 1, inputs[i].string(), to_hex(digests.back(), ""));
+    }
+    std::fflush(stdout);
+    if (!o.confirm) {
+        if (!::isatty(STDIN_FILENO))
+            throw Error(ErrorCode::Cancelled, "review the list above, then run again with --confirm (no terminal to ask)");
+        fmt::print("Sign all {} documents? [y/N] ", inputs.size());
+        std::fflush(stdout);
+        std::string answer;
+        std::getline(std::cin, answer);
+        if (answer != "y" && answer != "Y" && answer != "yes") throw Error(ErrorCode::Cancelled, "batch not confirmed; nothing signed");
+    }
+
+    const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
+    AuditEntry audit;
+    audit.token_serial = token->info().serial;
+    audit.certificate_sha256 = to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
+    audit.hash_algorithm = to_string(hash);
+    audit.level = to_string(level_of(o.level));
+    audit.counter_before = token->signature_counter();
+    std::vector<Bytes> results;
+    try {
+        auto batch = key->begin_batch(inputs.size(), make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"}));
+        CadesSigner signer;
+        signer.certificate_der = a.certificate;
+        SignOptions chain_options;
+        chain_options.chain = o.chain;
+        signer.chain_der = chain_for(global, chain_options, a.certificate);
+        signer.scheme = a.scheme;
+        signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return batch->sign(h, d); };
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            results.push_back(create_cades_detached(signer, hash, digests[i], std::chrono::system_clock::now()));
+            fmt::print(stderr, "[{}/{}] signed {}\n", i + 1, inputs.size(), inputs[i].string());
+        }
+        batch->finish();  // the card counted exactly these signatures
+        audit.counter_after = token->signature_counter();
+    } catch (const Error& e) {
+        audit.document = std::to_string(inputs.size()) + " documents (batch)";
+        audit.result = std::string("failed: ") + e.what();
+        append_audit_entry(log_path, audit);
+        throw;
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        write_file_atomic(outputs[i], results[i], 0644);
+        AuditEntry entry = audit;
+        entry.document = inputs[i].string();
+        entry.document_hash = to_hex(digests[i], "");
+        entry.result = "signed in batch " + outputs[i].string();
+        append_audit_entry(log_path, entry);
+    }
+    fmt::print("Signed {} documents with one PIN entry; card signature counter {} → {}\n", inputs.size(), *audit.counter_before,
+               *audit.counter_after);
+}
+
 }  // namespace
 
 void add_sign_command(CLI::App& app, GlobalOptions& global) {
+    auto* batch = app.add_subcommand("sign-batch", "sign several documents with one User PIN entry (only if the card allows it)");
+    auto b = std::make_shared<BatchOptions>();
+    add_token_options(batch, b->choice);
+    batch->add_option("documents", b->inputs, "documents to sign (each gets <document>.p7s)")->required()->check(CLI::ExistingFile);
+    batch->add_option("--hash", b->hash, "digest algorithm")->check(CLI::IsMember({"sha256", "sha384", "sha512"}));
+    batch->add_option("--level", b->level, "signing policy: qes, ades or basic")->check(CLI::IsMember({"qes", "ades", "basic"}))->capture_default_str();
+    batch->add_option("--chain", b->chain, "PEM file with intermediate CA certificates to embed");
+    batch->add_option("--audit-log", b->audit_log, "audit log (default: <state dir>/audit.log)");
+    batch->add_option("--pin-fd", b->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
+    batch->add_flag("--confirm", b->confirm, "the list was reviewed: do not ask (required without a terminal)");
+    batch->add_flag("--force", b->force, "replace existing .p7s files");
+    batch->callback([&global, b] { sign_batch(global, *b); });
+
     auto* cmd = app.add_subcommand("sign", "sign a document with the token's signature key (CAdES-B-B detached by default)");
     auto o = std::make_shared<SignOptions>();
     add_token_options(cmd, o->choice);

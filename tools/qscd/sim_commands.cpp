@@ -23,6 +23,7 @@ struct CreateOptions {
     std::string algorithm = "p256";
     std::string holder;
     std::string profile = "qualified";
+    std::string pin_policy = "per-signature";
 };
 
 CertificateKind kind_of(const std::string& profile) {
@@ -52,6 +53,7 @@ void create(const GlobalOptions& global, const CreateOptions& o) {
     const Bytes certificate = issue_certificate(pki.issuing, key.spki, profile);
     token->store_certificate(admin, openpgp::KeySlot::Signature, certificate);
     token->set_cardholder_name(admin, holder.substr(0, 39));
+    if (o.pin_policy == "session") token->set_pin_policy(admin, PinPolicy::Session);
 
     const TokenInfo info = token->info();
     const CertificateSummary cert = summarize_certificate(certificate);
@@ -79,6 +81,11 @@ void add_sim_commands(CLI::App& app, GlobalOptions& global) {
     create_cmd->add_option("--holder", o->holder, "certificate holder: \"Given Surname\", or the organisation for a seal (default: the token name)");
     create_cmd->add_option("--profile", o->profile, "certificate profile (ETSI EN 319 412): qualified natural person, non-qualified, or legal-person seal")
         ->check(CLI::IsMember({"qualified", "non-qualified", "seal"}))
+        ->capture_default_str();
+    create_cmd->add_option("--pin-policy", o->pin_policy,
+                           "per-signature: the card wants the User PIN for every signature (QES sole control); "
+                           "session: one PIN for several signatures (allows `qscd sign-batch`)")
+        ->check(CLI::IsMember({"per-signature", "session"}))
         ->capture_default_str();
     create_cmd->callback([&global, o] { create(global, *o); });
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -47,6 +48,17 @@ struct PinRequest {
 // Called once per signature for per-signature keys; throw Error(Cancelled) to decline.
 using PinPrompt = std::function<Pin(const PinRequest&)>;
 
+// Several signatures under one PIN entry, inside one card transaction (see KeyHandle::begin_batch).
+// sign() as many times as announced, then finish(): it checks that the card counted exactly those
+// signatures. Destroying an unfinished batch logs the PIN out.
+class SignatureBatch {
+public:
+    virtual ~SignatureBatch() = default;
+    // Card-format signature over `digest` (no PIN prompt: it was entered once for the batch).
+    virtual Bytes sign(HashAlgorithm hash, ByteView digest) = 0;
+    virtual void finish() = 0;
+};
+
 class KeyHandle {
 public:
     virtual ~KeyHandle() = default;
@@ -60,12 +72,18 @@ public:
     // PolicyViolation (usage / hash too weak), WrongPin (with tries left), PinBlocked, CardRemoved, ...
     Bytes sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt);
 
+    // Batch signing under sole control: one PIN for `count` signatures, only where the card itself
+    // keeps the PIN valid for several signatures (PinPolicy::Session) — otherwise
+    // Error(PolicyViolation). The caller must have shown the documents and their hashes first.
+    std::unique_ptr<SignatureBatch> begin_batch(std::size_t count, const PinPrompt& prompt);
+
 protected:
     explicit KeyHandle(KeyAttributes attributes) : attributes_(std::move(attributes)) {}
 
 private:
     virtual Transport& transport() = 0;
     virtual Bytes do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) = 0;
+    virtual std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, const PinPrompt& prompt);
 
     const KeyAttributes attributes_;
 };

@@ -30,6 +30,92 @@ namespace {
 
 constexpr std::size_t kPw1MinLength = 6, kPw3MinLength = 8;
 
+void logout_quietly(OpenPgpCard& card) {
+    // Best effort (VERIFY P1 = FF, §6.2): the card may be gone.
+    try {
+        card.logout(Password::Pw1Signing);
+    } catch (const Error&) {
+    }
+}
+
+// Selects the application, refuses a blocked PIN, reads the counter, asks for the PIN once and
+// verifies it. Returns the counter before any signature of this transaction.
+std::uint32_t select_and_verify(OpenPgpToken::Session& session, const PinPrompt& prompt) {
+    OpenPgpCard& card = session.card;
+    const PwStatus status = session.begin().pw_status;
+    if (status.pw1_tries == 0)
+        throw Error(ErrorCode::PinBlocked, "User PIN is blocked; unblock it with the Resetting Code or the Admin PIN", 0);
+    PinRequest request;
+    request.token_label = session.label;
+    request.pin_name = "User PIN (signature)";
+    request.tries_left = status.pw1_tries;
+    request.min_length = kPw1MinLength;
+    request.max_length = static_cast<std::size_t>(status.pw1_max_length);
+    // The signature counter is read in the same transaction as the signatures: nobody can sign in
+    // between, so it must rise by exactly the number we make [§8.2].
+    const std::uint32_t counter_before = card.signature_counter();
+    Pin pin = prompt(request);
+    if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");
+    card.verify(Password::Pw1Signing, pin);
+    return counter_before;
+}
+
+// One PSO:CDS [§8]: DigestInfo for RSA, the bare hash for ECDSA; the answer's length is checked.
+Bytes compute_signature(OpenPgpCard& card, KeyType type, HashAlgorithm hash, ByteView digest) {
+    Bytes input = is_rsa(type) ? digest_info(hash, digest) : Bytes(digest.begin(), digest.end());
+    Bytes signature = card.compute_digital_signature(input);
+    const std::size_t expected = is_rsa(type) ? key_bits(type) / 8 : 2 * ec_field_size(type);
+    if (signature.size() != expected)
+        throw Error(ErrorCode::ProtocolError, "card returned a " + std::to_string(signature.size()) + "-byte signature, expected " +
+                                                  std::to_string(expected));
+    return signature;
+}
+
+void check_counter(OpenPgpCard& card, std::uint32_t before, std::uint32_t signatures) {
+    if (auto problem = unexpected_counter_step(before, card.signature_counter(), signatures))
+        throw Error(ErrorCode::CardError, *problem + "; the signature is discarded");
+}
+
+// Batch signing under one PIN and one card transaction; the card must allow several signatures per
+// VERIFY (C4 byte 1 = 01, §6.1), which is re-read from the card, not taken from cached attributes.
+class OpenPgpSignatureBatch final : public SignatureBatch {
+public:
+    OpenPgpSignatureBatch(std::shared_ptr<OpenPgpToken::Session> session, KeyType type, std::size_t count, const PinPrompt& prompt)
+        : session_(std::move(session)), transaction_(*session_->transport), type_(type), count_(count) {
+        session_->card.select();
+        if (!session_->card.pw_status().pw1_valid_for_several_signatures)
+            throw Error(ErrorCode::PolicyViolation, "batch signing: the card requires the PIN for every signature (sole control)");
+        counter_before_ = select_and_verify(*session_, prompt);
+        verified_ = true;
+    }
+    ~OpenPgpSignatureBatch() override {
+        if (verified_) logout_quietly(session_->card);
+    }
+
+    Bytes sign(HashAlgorithm hash, ByteView digest) override {
+        if (digest.size() != digest_size(hash)) throw Error(ErrorCode::InvalidArgument, "digest length does not match the hash");
+        if (done_ == count_) throw Error(ErrorCode::PolicyViolation, "batch signing: more signatures than the documents shown");
+        Bytes signature = compute_signature(session_->card, type_, hash, digest);
+        ++done_;
+        return signature;
+    }
+
+    void finish() override {
+        if (done_ != count_) throw Error(ErrorCode::InvalidArgument, "batch signing: fewer signatures than announced");
+        check_counter(session_->card, counter_before_, static_cast<std::uint32_t>(count_));
+        logout_quietly(session_->card);  // no PIN state outlives the batch
+        verified_ = false;
+    }
+
+private:
+    std::shared_ptr<OpenPgpToken::Session> session_;
+    Transaction transaction_;
+    KeyType type_;
+    std::size_t count_, done_ = 0;
+    std::uint32_t counter_before_ = 0;
+    bool verified_ = false;
+};
+
 class OpenPgpKeyHandle final : public KeyHandle {
 public:
     OpenPgpKeyHandle(KeyAttributes attributes, std::shared_ptr<OpenPgpToken::Session> session)
@@ -38,51 +124,25 @@ public:
 private:
     Transport& transport() override { return *session_->transport; }
 
+    // No PIN caching: the prompt is asked for every signature, and the card forgets the
+    // verification after one PSO:CDS when C4 byte 1 is 00 [§6.1].
     Bytes do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) override {
         OpenPgpCard& card = session_->card;
-        const ApplicationData app = session_->begin();
-        const PwStatus status = app.pw_status;
-        if (status.pw1_tries == 0)
-            throw Error(ErrorCode::PinBlocked, "User PIN is blocked; unblock it with the Resetting Code or the Admin PIN", 0);
-
-        // No PIN caching: the prompt is asked for every signature, and the card forgets the
-        // verification after one PSO:CDS when C4 byte 1 is 00 [§6.1].
-        PinRequest request;
-        request.token_label = session_->label;
-        request.pin_name = "User PIN (signature)";
-        request.tries_left = status.pw1_tries;
-        request.min_length = kPw1MinLength;
-        request.max_length = static_cast<std::size_t>(status.pw1_max_length);
-        // The signature counter is read in the same transaction as the signature: nobody can sign
-        // in between, so it must rise by exactly one [§8.2].
-        const std::uint32_t counter_before = card.signature_counter();
-        {
-            Pin pin = prompt(request);
-            if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");
-            card.verify(Password::Pw1Signing, pin);
-        }
-
-        const KeyType type = attributes().type;
-        Bytes input = is_rsa(type) ? digest_info(hash, digest) : Bytes(digest.begin(), digest.end());
+        const std::uint32_t counter_before = select_and_verify(*session_, prompt);
         Bytes signature;
         try {
-            signature = card.compute_digital_signature(input);
+            signature = compute_signature(card, attributes().type, hash, digest);
         } catch (...) {
-            // The PIN was verified but no signature consumed it: log it out so that no later
-            // program on this card inherits it (VERIFY P1 = FF, §6.2). Best effort: the card may be gone.
-            try {
-                card.logout(Password::Pw1Signing);
-            } catch (const Error&) {
-            }
+            // Verified but not consumed by a signature: no later program may inherit the PIN.
+            logout_quietly(card);
             throw;
         }
-        if (auto problem = unexpected_counter_step(counter_before, card.signature_counter(), 1))
-            throw Error(ErrorCode::CardError, *problem + "; the signature is discarded");
-        const std::size_t expected = is_rsa(type) ? key_bits(type) / 8 : 2 * ec_field_size(type);
-        if (signature.size() != expected)
-            throw Error(ErrorCode::ProtocolError, "card returned a " + std::to_string(signature.size()) +
-                                                      "-byte signature, expected " + std::to_string(expected));
+        check_counter(card, counter_before, 1);
         return signature;
+    }
+
+    std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, const PinPrompt& prompt) override {
+        return std::make_unique<OpenPgpSignatureBatch>(session_, attributes().type, count, prompt);
     }
 
     std::shared_ptr<OpenPgpToken::Session> session_;
@@ -227,6 +287,15 @@ void OpenPgpToken::store_certificate(const Pin& admin_pin, KeySlot slot, ByteVie
     session_->begin();
     session_->card.verify(Password::Pw3, admin_pin);
     session_->card.write_certificate(slot, der);
+}
+
+void OpenPgpToken::set_pin_policy(const Pin& admin_pin, PinPolicy policy) {
+    // C4 byte 1 [§6.1]: 00 = PW1 valid for one PSO:CDS (per signature), 01 = for several.
+    Transaction transaction(*session_->transport);
+    session_->begin();
+    session_->card.verify(Password::Pw3, admin_pin);
+    const std::uint8_t value = policy == PinPolicy::Session ? 0x01 : 0x00;
+    session_->card.put_data(0x00C4, ByteView(&value, 1));
 }
 
 void OpenPgpToken::set_cardholder_name(const Pin& admin_pin, std::string_view name) {

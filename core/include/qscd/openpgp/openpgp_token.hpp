@@ -29,6 +29,8 @@ public:
     PublicKey generate_key(const Pin& admin_pin, KeySlot slot, KeyType type);
     void store_certificate(const Pin& admin_pin, KeySlot slot, ByteView der);
     void set_cardholder_name(const Pin& admin_pin, std::string_view name);
+    // Whether the card keeps the User PIN valid for one signature (the default) or several.
+    void set_pin_policy(const Pin& admin_pin, PinPolicy policy);
 
     void set_trace(ApduTraceHook hook) override;
 
