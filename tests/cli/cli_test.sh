@@ -128,6 +128,18 @@ for i in 1 2 3; do
 done
 expect 3 "a wrong PIN fails the whole batch" -- env QSCD_PIN=000000 "$qscd" sign-batch --token batcher --confirm --force "$work/b1.txt"
 
+# The test PKI from the command line: a qualified certificate for a key made elsewhere
+expect 0 "pki show" -- "$qscd" pki show
+contains "root listed" "qscd TEST Root CA"
+contains "issuing CA listed" "Qualified Issuing CA"
+openssl ecparam -name prime256v1 -genkey -noout -out "$work/other.key" 2>/dev/null
+openssl pkey -in "$work/other.key" -pubout -out "$work/other.pub" 2>/dev/null
+expect 0 "pki issue for an external public key" -- "$qscd" pki issue --pubkey "$work/other.pub" --given Erika --surname Muster --out "$work/other.pem"
+if openssl verify -CAfile "$ca" -untrusted "$QSCD_SIM_DIR/test-pki/issuing.pem" "$work/other.pem" >/dev/null 2>&1; then
+  ok "openssl verifies the issued certificate's chain"; else bad "openssl rejects the issued certificate's chain"; fi
+out=$(openssl asn1parse -in "$work/other.pem" 2>&1)
+contains "QCStatements present (asn1parse)" "qcStatements"
+
 # The audit log: one hash-chained JSON line per signing attempt, never a PIN; edits and removals are detected
 log="$QSCD_SIM_DIR/audit.log"
 expect 0 "audit log verifies" -- "$qscd" audit verify

@@ -23,5 +23,6 @@ void add_verify_command(CLI::App& app, GlobalOptions& global);   // verify
 void add_pin_commands(CLI::App& app, GlobalOptions& global);     // pin change, pin unblock, pin status
 void add_reader_commands(CLI::App& app, GlobalOptions& global);  // readers, watch
 void add_audit_commands(CLI::App& app, GlobalOptions& global);   // audit verify
+void add_pki_commands(CLI::App& app, GlobalOptions& global);     // pki show, pki issue
 
 }  // namespace qscd::cli

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     cli::add_pin_commands(app, global);
     cli::add_reader_commands(app, global);
     cli::add_audit_commands(app, global);
+    cli::add_pki_commands(app, global);
 
     try {
         app.parse(argc, argv);
