@@ -181,31 +181,13 @@ TestCa load_or_create_test_ca(const std::filesystem::path& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw Error(ErrorCode::IoError, "cannot create " + dir.string() + ": " + ec.message());
-    auto cert_path = dir / "ca.pem";
-    auto key_path = dir / "ca-key.pem";
-    if (std::filesystem::exists(cert_path)) {
-        if (!std::filesystem::exists(key_path))
-            throw Error(ErrorCode::StateCorrupted, cert_path.string() + " exists without its key " + key_path.string());
-        Bytes pem = read_file(cert_path);
-        Bytes der;
-        try {
-            der = pem_to_der(std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()));
-        } catch (const Error&) {
-            throw Error(ErrorCode::StateCorrupted, cert_path.string() + ": not a PEM certificate");
-        }
-        SoftwareKey key = SoftwareKey::load_pem(key_path);
-        glue::Crt crt;
-        glue::parse_certificate(crt, der, cert_path.string());
-        if (mbedtls_pk_check_pair(&crt.ctx.pk, &glue::native_pk(key), glue::rng, glue::rng_context()) != 0)
-            throw Error(ErrorCode::StateCorrupted, key_path.string() + " does not match " + cert_path.string());
-        return TestCa{std::move(der), std::move(key)};
-    }
-    // Key first, certificate last: the certificate's presence marks a complete CA, so an interrupted
-    // creation (key only) is simply redone.
+    const auto cert_path = dir / "ca.pem";
+    const auto key_path = dir / "ca-key.pem";
+    if (auto existing = load_ca(cert_path, key_path)) return std::move(*existing);
+    // Key first, certificate last (save_ca): the certificate's presence marks a complete CA, so an
+    // interrupted creation (key only) is simply redone.
     TestCa ca = create_test_ca();
-    ca.key.save_pem(key_path);
-    std::string cert_pem = der_to_pem(ca.certificate_der, "CERTIFICATE");
-    write_file_atomic(cert_path, as_bytes(cert_pem), 0644);
+    save_ca(ca, cert_path, key_path);
     return ca;
 }
 
