@@ -48,15 +48,7 @@ struct CountingPrompt {
     }
 };
 
-ErrorCode code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.code();
-    }
-    FAIL("no qscd::Error thrown");
-    return ErrorCode::CardError;
-}
+using test::error_code_of;
 
 Bytes digest_of(std::string_view text, HashAlgorithm h = HashAlgorithm::Sha256) { return hash_bytes(h, as_bytes(text)); }
 
@@ -118,7 +110,7 @@ TEST_CASE("every signature asks for the PIN again (sole control)", "[driver][sig
     card.select();
     card.verify(openpgp::Password::Pw1Signing, Pin(kUserPin));
     (void)card.compute_digital_signature(digest_of("one"));
-    CHECK(code_of([&] { (void)card.compute_digital_signature(digest_of("two")); }) == ErrorCode::PinRequired);
+    CHECK(error_code_of([&] { (void)card.compute_digital_signature(digest_of("two")); }) == ErrorCode::PinRequired);
 }
 
 TEST_CASE("conformance bodies shared with the PC/SC backend", "[driver][conformance]") {
@@ -134,8 +126,8 @@ TEST_CASE("digest length and usage are checked before the card is asked", "[driv
     token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
     auto key = token->key("SIG");
     CountingPrompt prompt{kUserPin};
-    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, Bytes(31, 0), prompt.prompt()); }) == ErrorCode::InvalidArgument);
-    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha384, Bytes(32, 0), prompt.prompt()); }) == ErrorCode::InvalidArgument);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, Bytes(31, 0), prompt.prompt()); }) == ErrorCode::InvalidArgument);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha384, Bytes(32, 0), prompt.prompt()); }) == ErrorCode::InvalidArgument);
     CHECK(*prompt.calls == 0);
     CHECK(token->signature_counter() == 0u);
 }
@@ -155,10 +147,10 @@ TEST_CASE("wrong PIN → tries left → blocked → unblock with the Admin PIN",
             CHECK(std::string(e.what()) == "wrong User PIN, " + std::to_string(expected) + (expected == 1 ? " try" : " tries") + " left");
         }
     }
-    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), wrong.prompt()); }) == ErrorCode::PinBlocked);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), wrong.prompt()); }) == ErrorCode::PinBlocked);
     // Blocked: the right PIN is refused too, and the prompt is not even shown.
     CountingPrompt right{kUserPin};
-    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), right.prompt()); }) == ErrorCode::PinBlocked);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), right.prompt()); }) == ErrorCode::PinBlocked);
     CHECK(*right.calls == 0);
     CHECK(token->pin_status()[0].tries_left == 0);
     CHECK(token->signature_counter() == 0u);
@@ -177,10 +169,10 @@ TEST_CASE("unblock with the resetting code", "[driver][pin]") {
     card.verify(openpgp::Password::Pw3, Pin(kAdminPin));
     card.put_data(0x00D3, as_bytes("RESET-CODE-1"));
     CHECK(token->pin_status()[1].tries_left == 3);
-    for (int i = 0; i < 3; ++i) (void)code_of([&] { token->change_pin(PinRole::User, Pin("000000"), Pin("111111")); });
+    for (int i = 0; i < 3; ++i) (void)error_code_of([&] { token->change_pin(PinRole::User, Pin("000000"), Pin("111111")); });
     CHECK(token->pin_status()[0].tries_left == 0);
 
-    CHECK(code_of([&] { token->unblock_pin(PinRole::ResetCode, Pin("WRONG-CODE-1"), Pin("222222")); }) == ErrorCode::WrongPin);
+    CHECK(error_code_of([&] { token->unblock_pin(PinRole::ResetCode, Pin("WRONG-CODE-1"), Pin("222222")); }) == ErrorCode::WrongPin);
     CHECK(token->pin_status()[1].tries_left == 2);
     token->unblock_pin(PinRole::ResetCode, Pin("RESET-CODE-1"), Pin("222222"));
     CHECK(token->pin_status()[0].tries_left == 3);
@@ -190,10 +182,10 @@ TEST_CASE("unblock with the resetting code", "[driver][pin]") {
 TEST_CASE("PIN change: the old PIN stops working, bad lengths are refused", "[driver][pin]") {
     auto token = fresh_token();
     token->change_pin(PinRole::User, Pin(kUserPin), Pin("24680135"));
-    CHECK(code_of([&] { token->change_pin(PinRole::User, Pin(kUserPin), Pin("13572468")); }) == ErrorCode::WrongPin);
-    CHECK(code_of([&] { token->change_pin(PinRole::User, Pin("24680135"), Pin("123")); }) == ErrorCode::InvalidPin);
+    CHECK(error_code_of([&] { token->change_pin(PinRole::User, Pin(kUserPin), Pin("13572468")); }) == ErrorCode::WrongPin);
+    CHECK(error_code_of([&] { token->change_pin(PinRole::User, Pin("24680135"), Pin("123")); }) == ErrorCode::InvalidPin);
     token->change_pin(PinRole::Admin, Pin(kAdminPin), Pin("admin-pin-2"));
-    CHECK(code_of([&] { token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256); }) == ErrorCode::WrongPin);
+    CHECK(error_code_of([&] { token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256); }) == ErrorCode::WrongPin);
     token->generate_key(Pin("admin-pin-2"), KeySlot::Signature, KeyType::EcP256);
 }
 
@@ -233,7 +225,7 @@ TEST_CASE("GET CHALLENGE and factory reset through TERMINATE DF / ACTIVATE FILE"
     CHECK(a != b);
 
     // GnuPG's factory-reset sequence [§11]: block PW3, terminate, activate.
-    for (int i = 0; i < 3; ++i) (void)code_of([&] { card.verify(openpgp::Password::Pw3, Pin("wrong-admin")); });
+    for (int i = 0; i < 3; ++i) (void)error_code_of([&] { card.verify(openpgp::Password::Pw3, Pin("wrong-admin")); });
     card.terminate();
     card.activate();
     card.select();
@@ -265,13 +257,13 @@ TEST_CASE("a corrupted state file gives a clear error and is left untouched", "[
         Bytes bad = good;
         bad[bad.size() / 2] ^= 0x01;
         write_all(bad);
-        CHECK(code_of([&] { OpenPgpToken t(store.open("card"), "card"); }) == ErrorCode::StateCorrupted);
+        CHECK(error_code_of([&] { OpenPgpToken t(store.open("card"), "card"); }) == ErrorCode::StateCorrupted);
         CHECK(read_all() == bad);
     }
     SECTION("truncated") {
         Bytes bad(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 3));
         write_all(bad);
-        CHECK(code_of([&] { OpenPgpToken t(store.open("card"), "card"); }) == ErrorCode::StateCorrupted);
+        CHECK(error_code_of([&] { OpenPgpToken t(store.open("card"), "card"); }) == ErrorCode::StateCorrupted);
         CHECK(read_all() == bad);
     }
     SECTION("intact file opens") {
@@ -292,7 +284,7 @@ TEST_CASE("a verified PIN that no signature consumed is logged out", "[driver][s
     card.verify(openpgp::Password::Pw3, Pin(kAdminPin));
     card.set_algorithm(KeySlot::Signature, KeyType::EcP384);
     CountingPrompt prompt{kUserPin};
-    CHECK(code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), prompt.prompt()); }) == ErrorCode::NotFound);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), prompt.prompt()); }) == ErrorCode::NotFound);
     CHECK(*prompt.calls == 1);
     // Same card session, no SELECT in between: PW1-81 must not be left verified.
     CHECK(card.verification_status(openpgp::Password::Pw1Signing).has_value());
@@ -321,7 +313,7 @@ TEST_CASE("batch signing: one PIN for N signatures only where the card allows it
     token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
     CountingPrompt prompt{kUserPin};
     // Default card: PIN per signature → refused before any PIN is asked.
-    CHECK(code_of([&] { (void)token->key("SIG")->begin_batch(3, prompt.prompt()); }) == ErrorCode::PolicyViolation);
+    CHECK(error_code_of([&] { (void)token->key("SIG")->begin_batch(3, prompt.prompt()); }) == ErrorCode::PolicyViolation);
     CHECK(*prompt.calls == 0);
 
     token->set_pin_policy(Pin(kAdminPin), PinPolicy::Session);
@@ -335,7 +327,7 @@ TEST_CASE("batch signing: one PIN for N signatures only where the card allows it
             CHECK(verify_signature(key->attributes().public_key, SignatureScheme::Ecdsa, HashAlgorithm::Sha256, d,
                                    batch->sign(HashAlgorithm::Sha256, d)));
         }
-        CHECK(code_of([&] { (void)batch->sign(HashAlgorithm::Sha256, digest_of("one too many")); }) == ErrorCode::PolicyViolation);
+        CHECK(error_code_of([&] { (void)batch->sign(HashAlgorithm::Sha256, digest_of("one too many")); }) == ErrorCode::PolicyViolation);
         batch->finish();
     }
     CHECK(*prompt.calls == 1);
@@ -348,5 +340,5 @@ TEST_CASE("batch signing: one PIN for N signatures only where the card allows it
     }
     auto& card = token->card();
     CHECK(card.verification_status(openpgp::Password::Pw1Signing).has_value());
-    CHECK(code_of([&] { (void)card.compute_digital_signature(digest_of("sneaky")); }) == ErrorCode::PinRequired);
+    CHECK(error_code_of([&] { (void)card.compute_digital_signature(digest_of("sneaky")); }) == ErrorCode::PinRequired);
 }
