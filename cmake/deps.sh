@@ -14,6 +14,8 @@ packages=(
   build-essential cmake pkg-config catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
   openssl libpcsclite-dev
   pcscd vsmartcard-vpcd opensc pcsc-tools gnupg scdaemon iproute2 util-linux  # e2e: tests/e2e (private pcscd only)
+  clang libclang-rt-14-dev valgrind  # robustness: libFuzzer targets (fuzz/), valgrind target
+  softhsm2 gnuplot-nox time          # benchmarks: SoftHSM2 as a peer, the chart, peak RSS
 )
 
 sudo_cmd=()
