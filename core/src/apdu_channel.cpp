@@ -11,6 +11,7 @@ namespace {
 constexpr std::uint8_t kChainingBit = 0x10;
 constexpr std::uint8_t kInsGetResponse = 0xC0;
 constexpr std::size_t kShortDataMax = 255;
+constexpr std::size_t kMaxSingleResponse = 65536 + 2;
 }  // namespace
 
 bool carries_secret(const CommandApdu& c) {
@@ -49,6 +50,10 @@ ResponseApdu ApduChannel::exchange(const CommandApdu& command, bool extended) {
     Bytes raw = transport_.transmit(*encoded);
     if (carries_secret(command)) secure_zero(encoded->data(), encoded->size());
     trace_response(raw);
+    // ISO 7816-4 §5.1: at most 65536 data bytes + SW1 SW2 in one response; more is a broken card or
+    // transport, not data to hand to a parser.
+    if (raw.size() > kMaxSingleResponse)
+        throw Error(ErrorCode::ProtocolError, "card response longer than the ISO 7816-4 maximum");
     auto response = parse_response_apdu(raw);
     if (!response) throw Error(ErrorCode::ProtocolError, "card sent a response without a status word");
     return std::move(response).value();

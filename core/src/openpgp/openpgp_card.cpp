@@ -299,6 +299,9 @@ ResponseApdu OpenPgpCard::send_secret(CommandApdu command) {
 }
 
 void OpenPgpCard::verify(Password password, const Pin& pin) {
+    // An empty VERIFY is a status query [§6.2]: it answers 9000 when another program already verified
+    // the PIN, so sending an empty PIN would "succeed" without a PIN. Refuse it here.
+    if (pin.empty()) throw Error(ErrorCode::InvalidPin, "empty PIN refused");
     // [§6.2] The PIN goes as plain UTF-8 bytes, no padding.
     auto r = send_secret(CommandApdu(kCla, kInsVerify, 0x00, static_cast<std::uint8_t>(password), Bytes(pin.bytes().begin(), pin.bytes().end())));
     if (!r.is_success())

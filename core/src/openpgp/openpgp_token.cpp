@@ -29,6 +29,7 @@ struct OpenPgpToken::Session {
 namespace {
 
 constexpr std::size_t kPw1MinLength = 6, kPw3MinLength = 8;
+constexpr std::size_t kMaxAtrSize = 33;
 
 void logout_quietly(OpenPgpCard& card) {
     // Best effort (VERIFY P1 = FF, §6.2): the card may be gone.
@@ -180,6 +181,8 @@ TokenInfo OpenPgpToken::info() {
     info.manufacturer = info.test_card ? "test card (" + vendor + ")" : "manufacturer " + vendor;
     info.origin = session_->transport->description();
     info.atr = session_->transport->atr();
+    // ISO 7816-3 §8.2: an ATR has at most 33 bytes (TS + 32); a longer one is a broken transport.
+    if (info.atr.size() > kMaxAtrSize) throw Error(ErrorCode::ProtocolError, "ATR longer than 33 bytes");
     info.label = session_->label;
     if (info.label.empty()) {
         auto holder = session_->card.get_data(0x0065);

@@ -1,0 +1,63 @@
+// Host-side fixtures for the malformed-response and peer-CVE suites: a personalised card image
+// (P-256 SIG key generated on the card, a certificate, factory PINs) and helpers to classify errors.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "flexible_transport.hpp"
+#include "qscd/openpgp/openpgp_token.hpp"
+
+namespace malformed {
+
+inline const char* const kUserPin = "123456";
+inline const char* const kAdminPin = "12345678";
+
+// Built once per program: later cases load copies of it (a fresh card each time, no key generation).
+inline const std::vector<std::uint8_t>& personalised_image() {
+    static const std::vector<std::uint8_t> image = [] {
+        static const std::array<std::uint8_t, 4> serial{0x00, 0x00, 0x00, 0x42};
+        auto storage = std::make_unique<qscd::sim::MemoryStorage>();
+        auto* raw_storage = storage.get();
+        auto transport = std::make_unique<qscd::sim::InProcessTransport>(std::move(storage), "setup",
+                                                                         qscd::sim::CardOptions{1000}, &serial);
+        qscd::openpgp::OpenPgpToken token(std::move(transport), "setup");
+        token.generate_key(qscd::Pin(kAdminPin), qscd::openpgp::KeySlot::Signature, qscd::KeyType::EcP256);
+        const qscd::Bytes certificate(200, 0x30);  // the driver passes certificates through unparsed
+        token.store_certificate(qscd::Pin(kAdminPin), qscd::openpgp::KeySlot::Signature, certificate);
+        return *raw_storage->image();
+    }();
+    return image;
+}
+
+inline qscd::PinPrompt fixed_pin(const char* pin) {
+    return [pin](const qscd::PinRequest&) { return qscd::Pin(pin); };
+}
+
+// How an operation ended: a typed qscd::Error (its code), another exception, or no exception.
+struct Outcome {
+    enum Kind { Returned, QscdError, OtherException } kind = Returned;
+    qscd::ErrorCode code = qscd::ErrorCode::CardError;
+    std::string what;
+};
+
+inline Outcome run(const std::function<void()>& f) {
+    Outcome o;
+    try {
+        f();
+    } catch (const qscd::Error& e) {
+        o.kind = Outcome::QscdError;
+        o.code = e.code();
+        o.what = e.what();
+    } catch (const std::exception& e) {
+        o.kind = Outcome::OtherException;
+        o.what = e.what();
+    } catch (...) {
+        o.kind = Outcome::OtherException;
+        o.what = "non-std exception";
+    }
+    return o;
+}
+
+}  // namespace malformed
