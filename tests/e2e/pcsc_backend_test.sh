@@ -31,11 +31,14 @@ contains "tries left through PC/SC" "2 tries left"
 expect 0 "right PIN resets the counter" -- env QSCD_PIN=123456 "$qscd" sign --reader "Virtual PCD 00 00" --in "$QSCD_E2E_DIR/doc.txt" --out "$QSCD_E2E_DIR/y.p7s"
 
 # Hot-plug: watch while slot 1's card is removed and inserted again.
-"$qscd" watch --timeout 8 > "$QSCD_E2E_DIR/watch.log" 2>&1 &
+# Waits for watch's own output, not fixed sleeps (it starts slowly under valgrind): first what is there
+# (its initial events), at the end the re-insertion.
+"$qscd" watch --timeout 30 > "$QSCD_E2E_DIR/watch.log" 2>&1 &
 watcher=$!
-sleep 0.5
+watch_saw() { for _ in $(seq 200); do [ "$(grep -c "$1" "$QSCD_E2E_DIR/watch.log")" -ge "$2" ] && return; sleep 0.05; done; }
+watch_saw "card inserted  Virtual PCD 00 01" 1
 sim_ctl remove 1 >/dev/null && wait_card 1 absent && sim_ctl insert 1 bob >/dev/null && wait_card 1 present
-sleep 0.5
+watch_saw "card inserted  Virtual PCD 00 01" 2
 kill -INT "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null
 out=$(cat "$QSCD_E2E_DIR/watch.log")
 contains "watch reports the removal" "card removed   Virtual PCD 00 01"
