@@ -24,32 +24,40 @@ test-asan: deps
 demo: build
 	@bash tools/demo.sh build
 
+# bench: every figure beside raw mbedTLS / SoftHSM2 / OpenSC from the same run (docs/benchmarks.md);
+# the table on stdout, bench-out/results.json and bench-out/bench.png.
 bench: build
-	@./build/bench/sign_bench
-	@bash bench/pcsc_bench.sh build
+	@bash bench/run.sh build bench-out
 
 # ---- robustness (issue 6): dedicated long runs; CI runs the smoke versions -------------------
 # fuzz: every libFuzzer target for FUZZ_SECONDS each (default 60); fuzz-smoke: a few seconds each.
 fuzz: deps
-	@echo "fuzz: not yet"
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target fuzz_all
+	@bash fuzz/run.sh build-fuzz $(or $(FUZZ_SECONDS),60)
 
 fuzz-smoke: deps
-	@echo "fuzz-smoke: not yet"
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target fuzz_all
+	@bash fuzz/run.sh build-fuzz $(or $(FUZZ_SMOKE_SECONDS),8)
 
 # crash-test: kill -9 at random moments during signing and PIN changes (CRASH_RUNS, default 2000).
 crash-test: build
-	@echo "crash-test: not yet"
+	@./build/tests/crash/crash_tests
+	@bash tests/crash/kill9_test.sh build/tests/crash/kill9_driver build/tools/qscd $(or $(CRASH_RUNS),2000)
 
 # stress: 16 processes x 1000 transactions through a private pcscd.
 stress: build
-	@echo "stress: not yet"
+	@bash tests/e2e/private_pcscd.sh -- bash tests/e2e/stress_test.sh build/tools/qscd build/tools/qscd-sim \
+	  build/tests/e2e/stress_client $(or $(STRESS_CLIENTS),16) $(or $(STRESS_TRANSACTIONS),1000) $(or $(STRESS_SIGN_EVERY),4)
 
 # test-valgrind: the interop end-to-end tests with every qscd process under valgrind.
 test-valgrind: build
-	@echo "test-valgrind: not yet"
+	@bash tests/e2e/valgrind/valgrind_test.sh build/tools/qscd build/tools/qscd-sim build/tests/e2e/pcsc_backend_tests \
+	  build/tests/e2e/stress_client
 
 install: build
 	@cmake --install build $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
-	@rm -rf build build-asan demo-out
+	@rm -rf build build-asan build-fuzz demo-out bench-out

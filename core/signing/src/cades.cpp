@@ -62,7 +62,7 @@ Bytes create_cades_detached(const CadesSigner& signer, HashAlgorithm hash, ByteV
     // The signature covers the attributes encoded as SET OF (tag 0x31), not the [0] IMPLICIT form (§5.4).
     Bytes attrs_digest = hash_bytes(hash, signed_attrs);
     Bytes signature = signer.sign_digest(hash, attrs_digest);
-    if (!verify_signature(signer.certificate_der, signer.scheme, hash, attrs_digest, signature))
+    if (!glue::verify_with_key(crt.ctx.pk, signer.scheme, hash, attrs_digest, signature))
         throw Error(ErrorCode::VerificationFailed, "the signature does not verify with the signer certificate "
                                                    "(wrong key or certificate?)");
     if (signer.scheme == SignatureScheme::Ecdsa) signature = ecdsa_raw_to_der(signature);

@@ -148,11 +148,17 @@ KeyType key_type_of_spki(ByteView spki) {
 
 bool verify_signature(ByteView spki_or_certificate_der, SignatureScheme scheme, HashAlgorithm hash, ByteView digest,
                       ByteView signature) {
-    if (digest.size() != digest_size(hash))
-        throw Error(ErrorCode::InvalidArgument, std::string("digest length does not match ") + to_string(hash));
     glue::Pk pk;
     glue::parse_public_key(pk, spki_or_certificate_der);
-    KeyType type = glue::key_type_of(pk.ctx);
+    return glue::verify_with_key(pk.ctx, scheme, hash, digest, signature);
+}
+
+namespace glue {
+
+bool verify_with_key(mbedtls_pk_context& pk, SignatureScheme scheme, HashAlgorithm hash, ByteView digest, ByteView signature) {
+    if (digest.size() != digest_size(hash))
+        throw Error(ErrorCode::InvalidArgument, std::string("digest length does not match ") + to_string(hash));
+    KeyType type = key_type_of(pk);
     if (scheme == SignatureScheme::RsaPss) throw Error(ErrorCode::NotSupported, "RSA-PSS verification not supported yet");
     if ((scheme == SignatureScheme::RsaPkcs1v15) != is_rsa(type))
         throw Error(ErrorCode::InvalidArgument,
@@ -166,11 +172,13 @@ bool verify_signature(ByteView spki_or_certificate_der, SignatureScheme scheme, 
             return false;  // r or s zero: never a valid signature
         }
     } else {
-        if (signature.size() != mbedtls_pk_get_len(&pk.ctx)) return false;
+        if (signature.size() != mbedtls_pk_get_len(&pk)) return false;
         sig.assign(signature.begin(), signature.end());
     }
     // Legacy pk path with a public-key-only context: the fast one in mbedTLS 3.6.
-    return mbedtls_pk_verify(&pk, glue::md_type(hash), digest.data(), digest.size(), sig.data(), sig.size()) == 0;
+    return mbedtls_pk_verify(&pk, md_type(hash), digest.data(), digest.size(), sig.data(), sig.size()) == 0;
 }
+
+}  // namespace glue
 
 }  // namespace qscd

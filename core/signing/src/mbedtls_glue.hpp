@@ -55,6 +55,8 @@ void parse_certificate(Crt& crt, ByteView der, std::string_view what);
 // Loads an SPKI or, failing that, a certificate's public key into pk; throws InvalidArgument.
 void parse_public_key(Pk& pk, ByteView spki_or_certificate_der);
 KeyType key_type_of(const mbedtls_pk_context& pk);
+// verify_signature on a key already parsed (e.g. a certificate's), saving the second parse.
+bool verify_with_key(mbedtls_pk_context& pk, SignatureScheme scheme, HashAlgorithm hash, ByteView digest, ByteView signature);
 
 // The private key behind a SoftwareKey, for mbedtls_x509write_* (software_key.cpp).
 mbedtls_pk_context& native_pk(const SoftwareKey& key);

@@ -15,7 +15,8 @@ enum class StorageStatus : std::uint8_t {
     Ok,
     NotFound,   // nothing stored yet
     TooLarge,   // the stored image does not fit the caller's buffer
-    IoError,    // read or write failed; for commit: the previous image is still in place
+    IoError,    // read or write failed; for commit: the old image is in place, or the new one was
+                // written but its durability could not be confirmed (directory fsync failed)
 };
 
 // Persistent memory ("EEPROM"): the whole state image is loaded and committed at once.

@@ -1,0 +1,332 @@
+// kill -9 loop (issue 6 item 3): starts `qscd sign` or `qscd pin change` on a simulated token again and
+// again, SIGKILLs it after a random delay spread over the command's measured running time (so kills land
+// before, inside and after the card's commits), then checks the token from what is on disk:
+//   the state loads; the signature counter never decreases, grows by at most one per run and did grow
+//   when a sign completed; retry counters are never raised by a crash (only a correct PIN resets them);
+//   the SIG key is unchanged; the User PIN is one of the two candidates (the new one after a completed
+//   change); no temp file outlives a completed run. Every --check-every runs, and at the end, `qscd info`
+//   and `qscd pin status` must agree with the state, and a completed signature must verify.
+//
+// usage: kill9_driver QSCD_BINARY [--runs N] [--seed S] [--check-every N]
+// Prints the counts; exit status 0 iff no invariant failed.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pin_check.hpp"
+#include "qscd/sim/file_storage.hpp"
+#include "qscd/sim/state.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kPins[2] = {"123456", "246810"};
+const char* kToken = "k9";
+
+struct Options {
+    std::string qscd;
+    std::size_t runs = 200;
+    unsigned seed = 1;
+    std::size_t check_every = 25;
+};
+
+// What the disk says about the token.
+struct Snapshot {
+    bool loaded = false;
+    std::string error;
+    std::uint64_t generation = 0;
+    std::uint32_t counter = 0;
+    std::uint8_t pw1 = 0, pw3 = 0, rc = 0;
+    std::vector<std::uint8_t> sig_key;
+    int pin = -1;  // index in kPins of the current User PIN, -1 if neither matches
+};
+
+struct Child {
+    bool completed = false;  // exited on its own before the kill
+    int exit_code = -1;
+    double seconds = 0;
+};
+
+class Loop {
+public:
+    Loop(Options o, fs::path dir) : o_(std::move(o)), dir_(std::move(dir)), sim_(dir_ / "sim"), rng_(o_.seed) {}
+
+    int run();
+
+private:
+    Snapshot snapshot() const;
+    Child spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                std::optional<std::chrono::microseconds> kill_after, std::string* output = nullptr) const;
+    std::size_t temp_files() const;
+    void fail(std::size_t run, const std::string& what);
+    void check_run(std::size_t run, bool sign, const Child& c, const Snapshot& before, const Snapshot& after);
+    void check_with_cli(std::size_t run, const Snapshot& now);
+    Child sign(std::optional<std::chrono::microseconds> kill_after);
+    Child change(std::optional<std::chrono::microseconds> kill_after);
+
+    Options o_;
+    fs::path dir_, sim_;
+    std::mt19937 rng_;
+    std::vector<std::uint8_t> initial_key_;
+    int current_ = 0;  // index of the User PIN the driver believes current
+    std::size_t failures_ = 0;
+};
+
+Snapshot Loop::snapshot() const {
+    Snapshot s;
+    qscd::sim::FileStorage storage(sim_ / (std::string(kToken) + ".qscdsim"));
+    std::vector<std::uint8_t> image(qscd::sim::kStateMaxImage);
+    std::size_t size = 0;
+    if (storage.load(image, size) != qscd::sim::StorageStatus::Ok) {
+        s.error = "state file unreadable";
+        return s;
+    }
+    auto state = std::make_unique<qscd::sim::CardState>();
+    auto parsed = qscd::sim::parse_state(qscd::ByteView(image.data(), size), *state);
+    if (!parsed) {
+        s.error = std::string("state refused: ") + qscd::sim::describe(parsed.error());
+        return s;
+    }
+    s.loaded = true;
+    s.generation = parsed->generation;
+    s.counter = state->signature_counter;
+    s.pw1 = state->pw1.retries;
+    s.pw3 = state->pw3.retries;
+    s.rc = state->rc.retries;
+    s.sig_key.assign(state->slots[qscd::sim::kSlotSig].key_der.view().begin(),
+                     state->slots[qscd::sim::kSlotSig].key_der.view().end());
+    const bool a = crash::pin_matches(state->pw1, kPins[0]), b = crash::pin_matches(state->pw1, kPins[1]);
+    s.pin = a && !b ? 0 : b && !a ? 1 : -1;
+    return s;
+}
+
+Child Loop::spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                  std::optional<std::chrono::microseconds> kill_after, std::string* output) const {
+    int out_pipe[2] = {-1, -1};
+    if (output && ::pipe(out_pipe) != 0) std::abort();
+    const auto start = Clock::now();
+    const pid_t pid = ::fork();
+    if (pid < 0) std::abort();
+    if (pid == 0) {
+        if (::chdir(dir_.c_str()) != 0) ::_exit(126);
+        for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+        const int null = ::open("/dev/null", O_RDWR);
+        if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(output ? out_pipe[1] : null, 1) < 0 || ::dup2(null, 2) < 0)
+            ::_exit(126);
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(o_.qscd.c_str()));
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    if (output) {
+        ::close(out_pipe[1]);
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(out_pipe[0], buf, sizeof buf)) > 0) output->append(buf, static_cast<std::size_t>(n));
+        ::close(out_pipe[0]);
+    }
+    if (kill_after) {
+        std::this_thread::sleep_for(*kill_after);
+        ::kill(pid, SIGKILL);  // a zombie (already exited) ignores it; waitpid tells which happened
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+    }
+    Child c;
+    c.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    c.completed = WIFEXITED(status);
+    c.exit_code = c.completed ? WEXITSTATUS(status) : -1;
+    return c;
+}
+
+std::size_t Loop::temp_files() const {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(sim_))
+        if (e.path().filename().string().rfind("." + std::string(kToken) + ".qscdsim.tmp.", 0) == 0) ++n;
+    return n;
+}
+
+void Loop::fail(std::size_t run, const std::string& what) {
+    ++failures_;
+    std::printf("INVARIANT FAILED (run %zu): %s\n", run, what.c_str());
+}
+
+Child Loop::sign(std::optional<std::chrono::microseconds> kill_after) {
+    fs::remove(dir_ / "doc.p7s");
+    return spawn({"sign", "--token", kToken, "--in", "doc"}, {{"QSCD_PIN", kPins[current_]}}, kill_after);
+}
+
+Child Loop::change(std::optional<std::chrono::microseconds> kill_after) {
+    return spawn({"pin", "change", "--token", kToken},
+                 {{"QSCD_PIN", kPins[current_]}, {"QSCD_NEW_PIN", kPins[1 - current_]}}, kill_after);
+}
+
+void Loop::check_run(std::size_t run, bool is_sign, const Child& c, const Snapshot& before, const Snapshot& after) {
+    if (!after.loaded) return fail(run, after.error);
+    if (c.completed && c.exit_code != 0) fail(run, "qscd exited with " + std::to_string(c.exit_code));
+    if (after.sig_key != initial_key_) fail(run, "the SIG key changed");
+    if (after.counter < before.counter) fail(run, "signature counter went down");
+    if (after.counter > before.counter + (is_sign ? 1u : 0u)) fail(run, "signature counter jumped");
+    if (is_sign && c.completed && c.exit_code == 0 && after.counter != before.counter + 1)
+        fail(run, "a completed signature was not counted");
+    // A crash never gives tries back: the User PIN may lose one (decrement durable, reset not) or be
+    // reset to 3 by the correct PIN this run presented; the other counters are untouched.
+    if (after.pw1 != before.pw1 && after.pw1 + 1 != before.pw1 && after.pw1 != 3)
+        fail(run, "User PIN retry counter " + std::to_string(before.pw1) + " -> " + std::to_string(after.pw1));
+    if (c.completed && c.exit_code == 0 && after.pw1 != 3) fail(run, "a completed VERIFY did not reset the tries");
+    if (after.pw3 != before.pw3 || after.rc != before.rc) fail(run, "Admin PIN or resetting code counter changed");
+    if (after.pin < 0) return fail(run, "the User PIN is neither candidate");
+    if (!is_sign && c.completed && c.exit_code == 0 && after.pin != 1 - current_)
+        fail(run, "a completed PIN change did not take");
+    if (is_sign && after.pin != current_) fail(run, "signing changed the PIN");
+    if (c.completed && temp_files() != 0) fail(run, "temp files left after a completed run");
+}
+
+// `qscd info` / `qscd pin status` agree with the disk, and a completed signature verifies.
+void Loop::check_with_cli(std::size_t run, const Snapshot& now) {
+    std::string info, status;
+    spawn({"info", "--token", kToken}, {}, std::nullopt, &info);
+    spawn({"pin", "status", "--token", kToken}, {}, std::nullopt, &status);
+    if (info.find("Signatures:   " + std::to_string(now.counter) + "\n") == std::string::npos)
+        fail(run, "qscd info disagrees on the signature counter");
+    const std::string tries = "User PIN:        " + std::to_string(now.pw1) + " tries left";
+    if (status.find(now.pw1 ? tries : "User PIN:        BLOCKED") == std::string::npos)
+        fail(run, "qscd pin status disagrees on the User PIN tries");
+    const Child s = sign(std::nullopt);
+    const Child v = spawn({"verify", "--in", "doc", "--sig", "doc.p7s", "--ca", (sim_ / "test-pki" / "root.pem").string()},
+                          {}, std::nullopt);
+    if (s.exit_code != 0 || v.exit_code != 0) fail(run, "a signature after the crashes did not verify");
+}
+
+int Loop::run() {
+    const auto start = Clock::now();
+    std::ofstream(dir_ / "doc") << "kill -9 test document\n";
+    const std::map<std::string, std::string> none;
+    if (spawn({"sim", "create", "--name", kToken, "--algo", "p256"}, none, std::nullopt).exit_code != 0) {
+        std::printf("kill9: cannot create the token\n");
+        return 2;
+    }
+    Snapshot s = snapshot();
+    if (!s.loaded || s.pin != 0) {
+        std::printf("kill9: unexpected fresh token\n");
+        return 2;
+    }
+    initial_key_ = s.sig_key;
+
+    // Calibrate: kills are spread over [0, 1.2 x the median uncut command time] (at least 5 ms), the
+    // median taken over the last completed commands, so a machine that slows down keeps killing mid-way.
+    std::vector<double> recent;
+    auto note = [&](const Child& c) {
+        if (!c.completed) return;
+        recent.push_back(c.seconds);
+        if (recent.size() > 9) recent.erase(recent.begin());
+    };
+    auto max_delay = [&] {
+        std::vector<double> sorted = recent;
+        std::sort(sorted.begin(), sorted.end());
+        return std::chrono::microseconds(std::max<long>(5000, static_cast<long>(1.2e6 * sorted[sorted.size() / 2])));
+    };
+    for (int i = 0; i < 2; ++i) {
+        const Child cs = sign(std::nullopt);
+        const Child cc = change(std::nullopt);
+        current_ = 1 - current_;
+        note(cs);
+        note(cc);
+        if (cs.exit_code != 0 || cc.exit_code != 0 || snapshot().pin != current_) {
+            std::printf("kill9: calibration runs failed\n");
+            return 2;
+        }
+    }
+    double delay_sum_ms = 0;
+
+    std::size_t completed = 0, killed_untouched = 0, killed_mid = 0, signs = 0, changes = 0, recoveries = 0;
+    for (std::size_t run = 1; run <= o_.runs; ++run) {
+        const Snapshot before = snapshot();
+        const bool is_sign = rng_() % 5 < 3;
+        const auto delay = std::chrono::microseconds(rng_() % static_cast<unsigned>(max_delay().count() + 1));
+        delay_sum_ms += static_cast<double>(delay.count()) / 1000.0;
+        const Child c = is_sign ? sign(delay) : change(delay);
+        note(c);
+        (is_sign ? signs : changes)++;
+        const Snapshot after = snapshot();
+        check_run(run, is_sign, c, before, after);
+        if (!after.loaded) break;
+        if (c.completed) ++completed;
+        else if (after.generation == before.generation) ++killed_untouched;
+        else ++killed_mid;
+        if (after.pin >= 0) current_ = after.pin;
+        // Crashes after the decrement can wear the tries down; a completed command restores them.
+        if (after.pw1 <= 1) {
+            ++recoveries;
+            const Child r = sign(std::nullopt);
+            note(r);
+            const Snapshot restored = snapshot();
+            check_run(run, true, r, after, restored);
+        }
+        if (run % o_.check_every == 0 || run == o_.runs) check_with_cli(run, snapshot());
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const Snapshot end = snapshot();
+    std::printf("kill9: %zu runs (%zu sign, %zu pin change) in %.1f s, mean kill delay %.1f ms (last range 0-%.1f): %zu completed, "
+                "%zu killed before the card changed anything, %zu killed mid-operation (after a commit); "
+                "%zu recoveries; signature counter %u; invariant failures: %zu\n",
+                o_.runs, signs, changes, seconds, delay_sum_ms / static_cast<double>(o_.runs),
+                static_cast<double>(max_delay().count()) / 1000.0, completed, killed_untouched, killed_mid,
+                recoveries, end.counter, failures_);
+    return failures_ == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s QSCD_BINARY [--runs N] [--seed S] [--check-every N]\n", argv[0]);
+        return 2;
+    }
+    o.qscd = fs::absolute(argv[1]).string();
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        const unsigned long value = std::strtoul(argv[i + 1], nullptr, 10);
+        if (flag == "--runs") o.runs = value;
+        else if (flag == "--seed") o.seed = static_cast<unsigned>(value);
+        else if (flag == "--check-every") o.check_every = std::max(1ul, value);
+        else {
+            std::fprintf(stderr, "unknown option %s\n", flag.c_str());
+            return 2;
+        }
+    }
+    std::string tmpl = (fs::temp_directory_path() / "qscd-kill9-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) return 2;
+    const fs::path dir = tmpl;
+    // Everything the CLI writes stays in the private directory.
+    ::setenv("QSCD_SIM_DIR", (dir / "sim").c_str(), 1);
+    ::setenv("HOME", dir.c_str(), 1);
+    ::setenv("XDG_DATA_HOME", (dir / "xdg").c_str(), 1);
+    ::setenv("XDG_CONFIG_HOME", (dir / "xdg").c_str(), 1);
+    ::unsetenv("QSCD_SIM_DURABILITY");  // the real, fsyncing store
+    const int rc = Loop(o, dir).run();
+    std::error_code ec;
+    if (rc == 0) fs::remove_all(dir, ec);
+    else std::printf("kill9: state kept in %s\n", dir.c_str());
+    return rc;
+}

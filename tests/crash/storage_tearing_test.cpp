@@ -1,0 +1,272 @@
+// FileStorage::commit torn at every system call (issue 6 item 3): after a power cut and a restart the
+// state file holds exactly the old image or exactly the new one, never a mix, never nothing.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "card_rig.hpp"
+#include "qscd/error.hpp"
+#include "qscd/sim/simulator_store.hpp"
+
+using namespace crash;
+using qscd::sim::Durability;
+using qscd::sim::FileStorage;
+using qscd::sim::StorageStatus;
+
+namespace {
+
+// Three successive images of one card (generations g, g+1, g+2; counters 1, 2, 3).
+struct Images {
+    Bytes old_image, new_image, third;
+};
+
+Images make_images() {
+    simtest::Sim sim(kIterations);
+    make_signing_card(sim);
+    sim.verify_pw3();
+    REQUIRE(sim.sw("00 DA 00 C4 01 01") == 0x9000);  // several signatures per VERIFY: one commit each
+    sim.verify_pw1(0x81);
+    Images im;
+    im.old_image = image_of(sim);
+    REQUIRE(sim.sw("00 2A 9E 9A 20 " + kHash + " 00") == 0x9000);
+    im.new_image = image_of(sim);
+    REQUIRE(sim.sw("00 2A 9E 9A 20 " + kHash + " 00") == 0x9000);
+    im.third = image_of(sim);
+    REQUIRE(im.old_image != im.new_image);
+    return im;
+}
+
+std::uint64_t generation_on_disk(const fs::path& path) {
+    FileCard card(path);  // REQUIREs a clean load
+    return card.generation();
+}
+
+std::string stray_name(const fs::path& path, long pid) {
+    return "." + path.filename().string() + ".tmp." + std::to_string(pid) + ".999999";
+}
+
+}  // namespace
+
+TEST_CASE("storage: a power cut at any call of a commit leaves exactly the old or the new image") {
+    const Images im = make_images();
+    TempDir tmp;
+    const fs::path path = tmp.path / "card.qscdsim";
+    const fs::path stray = tmp.path / stray_name(path, ::getpid());  // left by an earlier crash
+    install_image(path, im.old_image);
+    const std::uint64_t old_gen = generation_on_disk(path);
+
+    std::size_t trials = 0, kept_old = 0, got_new = 0, max_calls = 0;
+    for (const std::size_t chunk : {kNever, std::size_t{512}, std::size_t{61}, std::size_t{7}}) {
+        for (const Loss loss : all_losses()) {
+            for (std::size_t k = 0;; ++k) {
+                install_image(path, im.old_image);
+                write_bytes(stray, Bytes(100, 0xEE));
+                PowerCutOps ops(k, loss, chunk);
+                FileStorage storage(path, Durability::Full, ops);
+                const StorageStatus st = storage.commit(im.new_image);
+                if (!ops.power_off()) {  // k is past the last call: the commit completed
+                    REQUIRE(st == StorageStatus::Ok);
+                    max_calls = std::max(max_calls, k);
+                    // Acknowledged means durable: a power cut right after it keeps the new image.
+                    REQUIRE(read_bytes(path) == im.new_image);
+                    break;
+                }
+                ++trials;
+                INFO("chunk " << chunk << " cut at call " << k << " loss " << static_cast<int>(loss.data) << "/"
+                              << static_cast<int>(loss.dir));
+                const auto disk = read_bytes(path);
+                // Ok only if the cut came after the directory fsync (closing its descriptor): durable.
+                if (st == StorageStatus::Ok) REQUIRE(disk == im.new_image);
+                REQUIRE(disk.has_value());
+                REQUIRE((*disk == im.old_image || *disk == im.new_image));
+                const std::uint64_t gen = generation_on_disk(path);
+                REQUIRE(gen == (*disk == im.old_image ? old_gen : old_gen + 1));
+                (*disk == im.old_image ? kept_old : got_new)++;
+                // After the restart, the next commit removes what the crash left and succeeds.
+                PowerCutOps reliable(kNever, {DataLoss::Keep, DirLoss::Keep});
+                FileStorage next(path, Durability::Full, reliable);
+                REQUIRE(next.commit(im.third) == StorageStatus::Ok);
+                REQUIRE(count_temps(tmp.path) == 0);
+                REQUIRE(read_bytes(path) == im.third);
+            }
+        }
+    }
+    std::printf("storage tearing: %zu cut trials (up to %zu calls per commit, 12 loss models, 4 write sizes): "
+                "%zu kept the old image, %zu the new, 0 mixed or lost\n",
+                trials, max_calls, kept_old, got_new);
+    CHECK(kept_old > 0);
+    CHECK(got_new > 0);  // the rename survived a cut before the directory fsync
+}
+
+TEST_CASE("storage: commit makes exactly the calls of the protocol, fsyncs only in Full durability") {
+    const Images im = make_images();
+    TempDir tmp;
+    const fs::path path = tmp.path / "card.qscdsim";
+    install_image(path, im.old_image);
+    write_bytes(tmp.path / stray_name(path, ::getpid()), Bytes(3, 0));
+
+    PowerCutOps full(kNever, {DataLoss::Keep, DirLoss::Keep}, 1000);
+    FileStorage a(path, Durability::Full, full);
+    REQUIRE(a.commit(im.new_image) == StorageStatus::Ok);
+    const std::size_t writes = (im.new_image.size() + 999) / 1000;
+    std::vector<std::string> expected{"unlink", "create"};
+    expected.insert(expected.end(), writes, "write");
+    for (const char* call : {"fsync", "close", "rename", "open_dir", "fsync", "close"}) expected.emplace_back(call);
+    REQUIRE(full.log() == expected);
+    REQUIRE(fs::status(path).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+
+    // A second commit of the same object does not scan for strays again.
+    PowerCutOps relaxed(kNever, {DataLoss::Keep, DirLoss::Keep});
+    FileStorage b(path, Durability::Relaxed, relaxed);
+    REQUIRE(b.commit(im.third) == StorageStatus::Ok);
+    REQUIRE(b.commit(im.new_image) == StorageStatus::Ok);
+    REQUIRE(relaxed.log() == std::vector<std::string>{"create", "write", "close", "rename",  //
+                                                      "create", "write", "close", "rename"});
+    REQUIRE(read_bytes(path) == im.new_image);
+}
+
+TEST_CASE("storage: a failing call without power loss cleans up and keeps the old image") {
+    const Images im = make_images();
+    TempDir tmp;
+    const fs::path path = tmp.path / "card.qscdsim";
+    std::size_t calls = 0;
+    {
+        install_image(path, im.old_image);
+        PowerCutOps probe(kNever, {DataLoss::Keep, DirLoss::Keep}, 512);
+        FileStorage s(path, Durability::Full, probe);
+        REQUIRE(s.commit(im.new_image) == StorageStatus::Ok);
+        calls = probe.calls();
+    }
+    for (std::size_t k = 0; k < calls; ++k) {
+        install_image(path, im.old_image);
+        PowerCutOps ops = PowerCutOps::failing_call(k, 512);
+        FileStorage storage(path, Durability::Full, ops);
+        const StorageStatus st = storage.commit(im.new_image);
+        const std::string failed = ops.log()[k];
+        INFO("failed call " << k << ": " << failed);
+        if (failed == "close FAILED" && k == calls - 1) {
+            REQUIRE(st == StorageStatus::Ok);  // closing the directory after its fsync: nothing lost
+        } else {
+            REQUIRE(st == StorageStatus::IoError);
+        }
+        const bool renamed = std::find(ops.log().begin(), ops.log().end(), "rename") != ops.log().end();
+        REQUIRE(read_bytes(path) == (renamed ? im.new_image : im.old_image));
+        REQUIRE(count_temps(tmp.path) == 0);  // the process lived: it removed its temp file
+    }
+}
+
+TEST_CASE("storage: Relaxed durability is atomic against a process crash but not against power loss") {
+    const Images im = make_images();
+    TempDir tmp;
+    const fs::path path = tmp.path / "card.qscdsim";
+    // kill -9: the kernel keeps everything written; every cut leaves the old or the new image.
+    std::size_t trials = 0;
+    for (std::size_t k = 0;; ++k) {
+        install_image(path, im.old_image);
+        PowerCutOps ops(k, {DataLoss::Keep, DirLoss::Keep}, 61);
+        FileStorage storage(path, Durability::Relaxed, ops);
+        const StorageStatus st = storage.commit(im.new_image);
+        if (!ops.power_off()) {
+            REQUIRE(st == StorageStatus::Ok);
+            break;
+        }
+        ++trials;
+        const auto disk = read_bytes(path);
+        REQUIRE((disk == im.old_image || disk == im.new_image));
+        generation_on_disk(path);
+    }
+    CHECK(trials > 4);
+    // Power loss right after an acknowledged Relaxed commit: the renamed file's data never reached
+    // the disk. The same check on Full durability (above) holds; here it must fail.
+    install_image(path, im.old_image);
+    PowerCutOps ops(kNever, {DataLoss::Drop, DirLoss::Keep});
+    FileStorage storage(path, Durability::Relaxed, ops);
+    REQUIRE(storage.commit(im.new_image) == StorageStatus::Ok);
+    ops.power_fail_now();
+    const auto disk = read_bytes(path);
+    REQUIRE(disk.has_value());
+    CHECK(disk->empty());
+    CHECK(disk != im.old_image);
+}
+
+TEST_CASE("storage: QSCD_SIM_DURABILITY=relaxed selects Relaxed for the default construction only") {
+    const char* saved = std::getenv("QSCD_SIM_DURABILITY");
+    const std::string saved_value = saved ? saved : "";
+    ::unsetenv("QSCD_SIM_DURABILITY");
+    CHECK(FileStorage("x").durability() == Durability::Full);
+    ::setenv("QSCD_SIM_DURABILITY", "relaxed", 1);
+    CHECK(FileStorage("x").durability() == Durability::Relaxed);
+    CHECK(FileStorage("x", Durability::Full).durability() == Durability::Full);
+    for (const char* other : {"RELAXED", "1", "", "off", "relaxed "}) {
+        ::setenv("QSCD_SIM_DURABILITY", other, 1);
+        CHECK(FileStorage("x").durability() == Durability::Full);
+    }
+    if (saved) ::setenv("QSCD_SIM_DURABILITY", saved_value.c_str(), 1);
+    else ::unsetenv("QSCD_SIM_DURABILITY");
+}
+
+TEST_CASE("storage: a temp file of a live writer is kept, one of a dead writer removed") {
+    const Images im = make_images();
+    TempDir tmp;
+    const fs::path path = tmp.path / "card.qscdsim";
+    install_image(path, im.old_image);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    const fs::path live = tmp.path / stray_name(path, child);
+    write_bytes(live, Bytes(10, 1));
+    const fs::path other_file = tmp.path / ".other.qscdsim.tmp.1.2";  // another token's: not ours to touch
+    write_bytes(other_file, Bytes(10, 1));
+    {
+        FileStorage storage(path);
+        REQUIRE(storage.commit(im.new_image) == StorageStatus::Ok);
+    }
+    CHECK(fs::exists(live));
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    FileStorage storage(path);
+    REQUIRE(storage.commit(im.third) == StorageStatus::Ok);
+    CHECK_FALSE(fs::exists(live));
+    CHECK(fs::exists(other_file));
+}
+
+TEST_CASE("storage: a state file that is neither image is refused (StateCorrupted) and left byte-identical") {
+    const Images im = make_images();
+    TempDir tmp;
+    qscd::sim::SimulatorStore store(tmp.path);
+    const fs::path path = store.state_path("card");
+    std::vector<Bytes> torn;
+    const std::size_t n = std::min(im.old_image.size(), im.new_image.size());
+    for (std::size_t cut = 0; cut <= n; cut += std::max<std::size_t>(1, n / 40)) {
+        Bytes mix(im.new_image.begin(), im.new_image.begin() + static_cast<std::ptrdiff_t>(cut));  // new head, old tail
+        mix.insert(mix.end(), im.old_image.begin() + static_cast<std::ptrdiff_t>(cut), im.old_image.end());
+        torn.push_back(mix);
+        Bytes reverse(im.old_image.begin(), im.old_image.begin() + static_cast<std::ptrdiff_t>(cut));
+        reverse.insert(reverse.end(), im.new_image.begin() + static_cast<std::ptrdiff_t>(cut), im.new_image.end());
+        torn.push_back(reverse);
+        torn.emplace_back(im.new_image.begin(), im.new_image.begin() + static_cast<std::ptrdiff_t>(cut));  // short
+        Bytes zero_tail = im.new_image;  // metadata written, data not: zeros
+        std::fill(zero_tail.begin() + static_cast<std::ptrdiff_t>(cut), zero_tail.end(), 0);
+        torn.push_back(zero_tail);
+    }
+    std::size_t refused = 0;
+    for (const Bytes& content : torn) {
+        if (content == im.old_image || content == im.new_image) continue;  // a "mix" that is not one
+        write_bytes(path, content);
+        try {
+            store.open("card");
+            FAIL("a torn state was accepted");
+        } catch (const qscd::Error& e) {
+            REQUIRE(e.code() == qscd::ErrorCode::StateCorrupted);
+        }
+        REQUIRE(read_bytes(path) == content);
+        ++refused;
+    }
+    std::printf("storage tearing: %zu torn state files refused, each left byte-identical\n", refused);
+    CHECK(refused > 100);
+}
