@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "attempt.hpp"
 #include "qscd/certificate_info.hpp"
 #include "qscd/error.hpp"
 #include "qscd/signing/crypto.hpp"
@@ -12,18 +13,7 @@
 #include "qscd/signing_policy.hpp"
 
 using namespace qscd;
-
-namespace {
-
-template <class Step>
-void attempt(Step&& step) {
-    try {
-        step();
-    } catch (const Error&) {
-    }
-}
-
-}  // namespace
+using qscd::fuzz::attempt;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const auto now = std::chrono::system_clock::now();

@@ -1,5 +1,6 @@
 #include "host_session.hpp"
 
+#include "attempt.hpp"
 #include "personalised_card.hpp"
 #include "qscd/error.hpp"
 #include "qscd/openpgp/openpgp_token.hpp"
@@ -7,18 +8,6 @@
 #include "qscd/token_source.hpp"
 
 namespace qscd::fuzz {
-
-namespace {
-
-template <class Step>
-void attempt(Step&& step) {
-    try {
-        step();
-    } catch (const Error&) {
-    }
-}
-
-}  // namespace
 
 void run_host_session(std::unique_ptr<Transport> transport) {
     std::unique_ptr<Token> token;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,18 @@
 #include "qscd/openpgp/openpgp_token.hpp"
 
 namespace malformed {
+
+// An OpenPGP token over `t` that the test keeps using: the token owns a non-owning forwarder.
+inline std::unique_ptr<qscd::openpgp::OpenPgpToken> token_over(FlexibleTransport& t) {
+    struct Forward : qscd::Transport {
+        FlexibleTransport& t;
+        explicit Forward(FlexibleTransport& x) : t(x) {}
+        qscd::Bytes transmit(qscd::ByteView c) override { return t.transmit(c); }
+        qscd::Bytes atr() const override { return t.atr(); }
+        std::string description() const override { return t.description(); }
+    };
+    return std::make_unique<qscd::openpgp::OpenPgpToken>(std::make_unique<Forward>(t), "t");
+}
 
 inline const char* const kUserPin = "123456";
 inline const char* const kAdminPin = "12345678";

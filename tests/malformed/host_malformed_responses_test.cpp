@@ -27,29 +27,17 @@ struct Target {
     bool swallows_not_found = false;
 };
 
-std::unique_ptr<qscd::openpgp::OpenPgpToken> open_token(FlexibleTransport& t) {
-    // The token owns its transport; the test keeps using `t` through a non-owning forwarder.
-    struct Forward : qscd::Transport {
-        FlexibleTransport& t;
-        explicit Forward(FlexibleTransport& x) : t(x) {}
-        Bytes transmit(ByteView c) override { return t.transmit(c); }
-        Bytes atr() const override { return t.atr(); }
-        std::string description() const override { return t.description(); }
-    };
-    return std::make_unique<qscd::openpgp::OpenPgpToken>(std::make_unique<Forward>(t), "t");
-}
-
 std::vector<Target> targets() {
     auto none = [](FlexibleTransport&, std::unique_ptr<qscd::openpgp::OpenPgpToken>&) {};
-    auto opened = [](FlexibleTransport& t, std::unique_ptr<qscd::openpgp::OpenPgpToken>& tok) { tok = open_token(t); };
+    auto opened = [](FlexibleTransport& t, std::unique_ptr<qscd::openpgp::OpenPgpToken>& tok) { tok = token_over(t); };
     auto sign = [](FlexibleTransport&, std::unique_ptr<qscd::openpgp::OpenPgpToken>& tok) {
         auto key = tok->key("SIG");
         const Bytes digest = qscd::hash_bytes(qscd::HashAlgorithm::Sha256, qscd::as_bytes(std::string_view("doc")));
         (void)key->sign_hash(qscd::HashAlgorithm::Sha256, digest, fixed_pin(kUserPin));
     };
     return {
-        {"open: SELECT", 0xA4, 0x04, 0x00, none, [](FlexibleTransport& t, auto& tok) { tok = open_token(t); }},
-        {"open: GET DATA 6E", 0xCA, 0x00, 0x6E, none, [](FlexibleTransport& t, auto& tok) { tok = open_token(t); }},
+        {"open: SELECT", 0xA4, 0x04, 0x00, none, [](FlexibleTransport& t, auto& tok) { tok = token_over(t); }},
+        {"open: GET DATA 6E", 0xCA, 0x00, 0x6E, none, [](FlexibleTransport& t, auto& tok) { tok = token_over(t); }},
         {"keys: GET DATA 6E", 0xCA, 0x00, 0x6E, opened, [](FlexibleTransport&, auto& tok) { (void)tok->keys(); }},
         {"keys: GENERATE 81 (7F49)", 0x47, 0x81, 0x00, opened, [](FlexibleTransport&, auto& tok) { (void)tok->keys(); }, false, true},
         {"sign: GET DATA 7A", 0xCA, 0x00, 0x7A, opened, sign},

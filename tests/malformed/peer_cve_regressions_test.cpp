@@ -14,17 +14,6 @@ using qscd::ErrorCode;
 
 namespace {
 
-std::unique_ptr<qscd::openpgp::OpenPgpToken> token_on(FlexibleTransport& t) {
-    struct Forward : qscd::Transport {
-        FlexibleTransport& t;
-        explicit Forward(FlexibleTransport& x) : t(x) {}
-        Bytes transmit(ByteView c) override { return t.transmit(c); }
-        Bytes atr() const override { return t.atr(); }
-        std::string description() const override { return t.description(); }
-    };
-    return std::make_unique<qscd::openpgp::OpenPgpToken>(std::make_unique<Forward>(t), "t");
-}
-
 // Answers the first command with this INS/P1 by `answer`; everything else goes to the card.
 void answer_once(FlexibleTransport& t, std::uint8_t ins, std::uint8_t p1, Bytes answer) {
     auto fired = std::make_shared<bool>(false);
@@ -60,7 +49,7 @@ const Bytes kDigest = qscd::hash_bytes(qscd::HashAlgorithm::Sha256, qscd::as_byt
 
 TEST_CASE("peer CVE class: response-parsing overflow (response longer than the parser's buffer)", "[malformed][cve]") {
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     // One APDU with more than the ISO 7816-4 maximum of 65536 data bytes.
     Bytes huge(65537, 0x7A);
     huge.push_back(0x90);
@@ -95,7 +84,7 @@ TEST_CASE("peer CVE class: response-parsing overflow (response longer than the p
 
 TEST_CASE("peer CVE class: double free on the error path after a partial parse", "[malformed][cve]") {
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     // 6E with a valid AID but C4 missing: the driver has copied part of it when it gives up.
     const Bytes aid = hex("D2 76 00 01 24 01 03 04 FF FF 00 00 00 42 00 00");
     Bytes inner;
@@ -125,7 +114,7 @@ TEST_CASE("peer CVE class: endless recursion in TLV (100k nested constructed tag
     CHECK(f.error() == qscd::TlvError::TooDeep);
     // Through the driver: as deep as fits in one response (16k levels): a typed error, bounded depth.
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     Bytes response = qscd::encode_tlv(0x6E, nested(0x73, 15000));
     REQUIRE(response.size() <= 65536);
     response.push_back(0x90);
@@ -141,7 +130,7 @@ TEST_CASE("peer CVE class: endless recursion in TLV (100k nested constructed tag
 
 TEST_CASE("peer CVE class: use after free on card removal (handle used after CardRemoved)", "[malformed][cve]") {
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     auto key = token->key("SIG");
     // Removed in the middle of a signature: after VERIFY, before PSO:CDS.
     t.intercept = [](ByteView c, FlexibleTransport& self) -> std::optional<Bytes> {
@@ -164,7 +153,7 @@ TEST_CASE("peer CVE class: use after free on card removal (handle used after Car
 
 TEST_CASE("peer CVE class: data after an unchecked error status word is never used", "[malformed][cve]") {
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     auto key = token->key("SIG");
     answer_once(t, 0xCA, 0x00, hex("7A 05 93 03 00 00 05 6A 82"));
     auto o = run([&] { (void)token->signature_counter(); });
@@ -214,7 +203,7 @@ TEST_CASE("peer CVE class: empty PIN bypass (card and host)", "[malformed][cve]"
     // Host: an empty PIN is refused before any APDU, even when the card already has the PIN verified
     // (where the card's status query would answer 9000).
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     token->card().select();
     token->card().verify(qscd::openpgp::Password::Pw1Signing, qscd::Pin(kUserPin));
     const int before = t.transmits;
@@ -235,7 +224,7 @@ TEST_CASE("peer CVE class: trusted length field (TLV length larger than the data
     REQUIRE(!r);
     CHECK(r.error() == qscd::TlvError::Truncated);
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     // 7F49 whose 86 declares 0xFFFF bytes but carries 65.
     Bytes pub = hex("7F 49 45 86 82 FF FF 04");
     pub.resize(pub.size() + 64, 0x01);
@@ -253,7 +242,7 @@ TEST_CASE("peer CVE class: trusted length field (TLV length larger than the data
 TEST_CASE("peer CVE class: key-generation response overflow (oversized 7F49 from GENERATE)", "[malformed][cve]") {
     for (std::size_t point : {66u, 200u, 4000u, 65000u}) {
         FlexibleTransport t(personalised_image());
-        auto token = token_on(t);
+        auto token = token_over(t);
         Bytes value(point, 0x04);
         Bytes pub = qscd::encode_tlv(0x7F49, qscd::encode_tlv(0x86, value));
         pub.push_back(0x90);
@@ -265,7 +254,7 @@ TEST_CASE("peer CVE class: key-generation response overflow (oversized 7F49 from
     }
     // And one larger than any APDU may be.
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     Bytes pub = qscd::encode_tlv(0x7F49, qscd::encode_tlv(0x86, Bytes(70000, 0x04)));
     pub.push_back(0x90);
     pub.push_back(0x00);
@@ -276,7 +265,7 @@ TEST_CASE("peer CVE class: key-generation response overflow (oversized 7F49 from
 
 TEST_CASE("peer CVE class: overlong ATR (more than 33 bytes) is a typed error, not passed on", "[malformed][cve]") {
     FlexibleTransport t(personalised_image());
-    auto token = token_on(t);
+    auto token = token_over(t);
     CHECK(token->info().atr.size() == 20);  // the test card's own ATR
     for (std::size_t n : {34u, 255u, 4096u}) {
         t.atr_override = Bytes(n, 0x3B);

@@ -307,3 +307,28 @@ TEST_CASE("create_cades_detached validates its inputs", "[signing][cades]") {
     Bytes cms = create_cades_detached(with_chain, HashAlgorithm::Sha256, digest, Clock::now());
     CHECK(verify_cades_detached(cms, digest_of(kDocument), anchors()).valid);
 }
+
+TEST_CASE("a prepared CadesDetachedSigner signs many documents, each verifying on its own", "[signing][cades]") {
+    const SoftwareKey& key = test::key_of(KeyType::EcP256);
+    Bytes cert = issue_certificate(test::test_ca(), key.spki(), test::alice());
+    CadesSigner s = signer_for(key, cert);
+    s.chain_der = {test::test_ca().certificate_der};
+    const CadesDetachedSigner prepared(s);
+    const std::string other = "Ich, Alice, storniere die Zwiebeln.\n";
+    Bytes first = prepared.sign(HashAlgorithm::Sha256, hash_bytes(HashAlgorithm::Sha256, as_bytes(kDocument)), Clock::now());
+    Bytes second = prepared.sign(HashAlgorithm::Sha256, hash_bytes(HashAlgorithm::Sha256, as_bytes(other)), Clock::now());
+    CHECK(verify_cades_detached(first, digest_of(kDocument), anchors()).valid);
+    CHECK(verify_cades_detached(second, digest_of(other), anchors()).valid);
+    CHECK_FALSE(verify_cades_detached(second, digest_of(kDocument), anchors()).valid);
+
+    // Certificate problems surface when preparing, digest problems when signing.
+    CadesSigner bad_chain = s;
+    bad_chain.chain_der = {{0x30, 0x03, 0x02, 0x01, 0x01}};
+    CHECK_THROWS_AS(CadesDetachedSigner(bad_chain), Error);
+    try {
+        prepared.sign(HashAlgorithm::Sha384, hash_bytes(HashAlgorithm::Sha256, as_bytes(kDocument)), Clock::now());
+        FAIL("accepted a SHA-256 digest as SHA-384");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::InvalidArgument);
+    }
+}

@@ -200,8 +200,9 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
         signer.chain_der = chain_for(global, chain_options, a.certificate);
         signer.scheme = a.scheme;
         signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return batch->sign(h, d); };
+        const CadesDetachedSigner cades(std::move(signer));  // certificates parsed once for the batch
         for (std::size_t i = 0; i < inputs.size(); ++i) {
-            results.push_back(create_cades_detached(signer, hash, digests[i], std::chrono::system_clock::now()));
+            results.push_back(cades.sign(hash, digests[i], std::chrono::system_clock::now()));
             fmt::print(stderr, "[{}/{}] signed {}\n", i + 1, inputs.size(), inputs[i].string());
         }
         batch->finish();  // the card counted exactly these signatures

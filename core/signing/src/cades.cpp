@@ -30,17 +30,20 @@ Bytes signing_certificate_v2(ByteView certificate_der, ByteView issuer_name, Byt
 
 }  // namespace
 
-Bytes create_cades_detached(const CadesSigner& signer, HashAlgorithm hash, ByteView document_digest,
-                            std::chrono::system_clock::time_point signing_time) {
+struct CadesDetachedSigner::Prepared {
+    CadesSigner signer;
+    glue::Crt crt;                  // the signer certificate, parsed once: its key checks every signature
+    Bytes issuer_name, serial;      // IssuerAndSerialNumber parts
+    Bytes signing_certificate_v2;   // the attribute value: the same for every document
+};
+
+CadesDetachedSigner::CadesDetachedSigner(CadesSigner signer) : prepared_(std::make_unique<Prepared>()) {
     if (signer.scheme == SignatureScheme::RsaPss)
         throw Error(ErrorCode::NotSupported, "RSA-PSS CAdES signatures are not supported yet");
     if (!signer.sign_digest) throw Error(ErrorCode::InvalidArgument, "CAdES signer has no signing function");
-    if (document_digest.size() != digest_size(hash))
-        throw Error(ErrorCode::InvalidArgument, "document digest length " + std::to_string(document_digest.size()) +
-                                                    " does not match " + to_string(hash));
-    glue::Crt crt;
-    glue::parse_certificate(crt, signer.certificate_der, "signer certificate");
-    KeyType key_type = glue::key_type_of(crt.ctx.pk);
+    Prepared& p = *prepared_;
+    glue::parse_certificate(p.crt, signer.certificate_der, "signer certificate");
+    KeyType key_type = glue::key_type_of(p.crt.ctx.pk);
     if ((signer.scheme == SignatureScheme::Ecdsa) == is_rsa(key_type))
         throw Error(ErrorCode::InvalidArgument, std::string("signature scheme ") + to_string(signer.scheme) +
                                                     " does not fit the certificate's " + to_string(key_type) + " key");
@@ -48,21 +51,41 @@ Bytes create_cades_detached(const CadesSigner& signer, HashAlgorithm hash, ByteV
         glue::Crt check;
         glue::parse_certificate(check, extra, "chain certificate");
     }
+    p.issuer_name.assign(p.crt.ctx.issuer_raw.p, p.crt.ctx.issuer_raw.p + p.crt.ctx.issuer_raw.len);  // full Name TLV
+    p.serial = der::tlv(der::kInteger, ByteView(p.crt.ctx.serial.p, p.crt.ctx.serial.len));
+    p.signing_certificate_v2 = signing_certificate_v2(signer.certificate_der, p.issuer_name, p.serial);
+    p.signer = std::move(signer);
+}
 
-    ByteView issuer_name(crt.ctx.issuer_raw.p, crt.ctx.issuer_raw.len);  // full Name TLV
-    Bytes serial = der::tlv(der::kInteger, ByteView(crt.ctx.serial.p, crt.ctx.serial.len));
+CadesDetachedSigner::~CadesDetachedSigner() = default;
+CadesDetachedSigner::CadesDetachedSigner(CadesDetachedSigner&&) noexcept = default;
+CadesDetachedSigner& CadesDetachedSigner::operator=(CadesDetachedSigner&&) noexcept = default;
+
+Bytes create_cades_detached(const CadesSigner& signer, HashAlgorithm hash, ByteView document_digest,
+                            std::chrono::system_clock::time_point signing_time) {
+    return CadesDetachedSigner(signer).sign(hash, document_digest, signing_time);
+}
+
+Bytes CadesDetachedSigner::sign(HashAlgorithm hash, ByteView document_digest,
+                                std::chrono::system_clock::time_point signing_time) const {
+    const CadesSigner& signer = prepared_->signer;
+    const ByteView issuer_name = prepared_->issuer_name;
+    const Bytes& serial = prepared_->serial;
+    if (document_digest.size() != digest_size(hash))
+        throw Error(ErrorCode::InvalidArgument, "document digest length " + std::to_string(document_digest.size()) +
+                                                    " does not match " + to_string(hash));
 
     // Signed attributes (RFC 5652 §5.3, §11; EN 319 122-1 §5.2.1 signing-time, §5.2.2 signing-certificate-v2).
     Bytes signed_attrs = der::set_of({
         attribute(der::kIdContentType, der::tlv(der::kOid, der::kIdData)),
         attribute(der::kIdSigningTime, der::time(signing_time)),
         attribute(der::kIdMessageDigest, der::tlv(der::kOctetString, document_digest)),
-        attribute(der::kIdSigningCertificateV2, signing_certificate_v2(signer.certificate_der, issuer_name, serial)),
+        attribute(der::kIdSigningCertificateV2, prepared_->signing_certificate_v2),
     });
     // The signature covers the attributes encoded as SET OF (tag 0x31), not the [0] IMPLICIT form (§5.4).
     Bytes attrs_digest = hash_bytes(hash, signed_attrs);
     Bytes signature = signer.sign_digest(hash, attrs_digest);
-    if (!glue::verify_with_key(crt.ctx.pk, signer.scheme, hash, attrs_digest, signature))
+    if (!glue::verify_with_key(prepared_->crt.ctx.pk, signer.scheme, hash, attrs_digest, signature))
         throw Error(ErrorCode::VerificationFailed, "the signature does not verify with the signer certificate "
                                                    "(wrong key or certificate?)");
     if (signer.scheme == SignatureScheme::Ecdsa) signature = ecdsa_raw_to_der(signature);

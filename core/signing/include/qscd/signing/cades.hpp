@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "qscd/algorithms.hpp"
@@ -26,5 +27,22 @@ struct CadesSigner {
 // certificate, or a scheme that does not fit the certificate's key; errors from sign_digest propagate.
 Bytes create_cades_detached(const CadesSigner& signer, HashAlgorithm hash, ByteView document_digest,
                             std::chrono::system_clock::time_point signing_time);
+
+// The same, prepared once per signer for many documents: the certificates are parsed and checked and
+// the signing-certificate-v2 attribute is computed in the constructor (which throws what
+// create_cades_detached throws for them); sign() then does only the per-document work.
+class CadesDetachedSigner {
+public:
+    explicit CadesDetachedSigner(CadesSigner signer);
+    ~CadesDetachedSigner();
+    CadesDetachedSigner(CadesDetachedSigner&&) noexcept;
+    CadesDetachedSigner& operator=(CadesDetachedSigner&&) noexcept;
+
+    Bytes sign(HashAlgorithm hash, ByteView document_digest, std::chrono::system_clock::time_point signing_time) const;
+
+private:
+    struct Prepared;
+    std::unique_ptr<Prepared> prepared_;
+};
 
 }  // namespace qscd
