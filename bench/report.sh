@@ -79,7 +79,7 @@ END {
     else if (target ~ /^>=/) { lim = substr(target, 3) + 0; result = ratio == "" ? "n/a" : (ratio >= lim ? "pass" : "MISS") }
     else if (target ~ /^<=/) { lim = substr(target, 3) + 0; result = ratio == "" ? "n/a" : (ratio <= lim ? "pass" : "MISS") }
     ratio_s = ratio == "" ? "-" : sprintf(ratio >= 10 ? "%.1fx" : "%.3fx", ratio);
-    if (target ~ /^<=/ && f[5] == "us") ratio_s = ratio == "" ? "-" : sprintf("%.1f%%", 100 * ratio);
+    if (f[5] == "us" && f[4] == "cades.raw_sign_us") ratio_s = ratio == "" ? "-" : sprintf("%.1f%%", 100 * ratio);
     printf "%-2s %-52s %10s %10s %-7s %8s %-9s %s%s\n", f[1], f[2], fmt(ours), fmt(peer), f[5], ratio_s,
            target == "-" ? "" : target, result, f[7] == "" ? "" : "  (" f[7] ")";
     printf "%s  {\"group\": %s, \"row\": \"%s\", \"ours\": %s, \"peer\": %s, \"unit\": \"%s\", \"ratio\": %s, \"target\": %s, \"result\": %s, \"note\": \"%s\"}",
