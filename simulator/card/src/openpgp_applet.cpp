@@ -140,6 +140,20 @@ ApduReply OpenPgpApplet::activate_file(const ApduCommand& c) {
     return sw_only(kOk);
 }
 
+std::uint16_t OpenPgpApplet::chaining_status(std::uint8_t ins) {
+    switch (ins) {
+        case 0x20: case 0x24: case 0x2C:   // VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER
+        case 0x2A: case 0x88: case 0x47:   // PSO, INTERNAL AUTHENTICATE, GENERATE (CRT)
+        case 0xDA: case 0xDB: case 0xA5:   // PUT DATA, key import, SELECT DATA
+            return kOk;
+        case 0xCA: case 0xCC: case 0x84:   // GET DATA, GET NEXT DATA, GET CHALLENGE
+        case 0xE6: case 0x44:              // TERMINATE DF, ACTIVATE FILE
+            return 0x6884;
+        default:
+            return kInsNotSupported;
+    }
+}
+
 ApduReply OpenPgpApplet::process(const ApduCommand& c, std::span<std::uint8_t> out) {
     if (!loaded_) return sw_only(kNoPrecise);
     if (state_.life_cycle == kLifeCycleTerminated) {

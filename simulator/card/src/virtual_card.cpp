@@ -27,22 +27,6 @@ constexpr std::array<std::uint8_t, 20> make_atr() {
 
 constexpr std::array<std::uint8_t, 20> kAtr = make_atr();
 
-// Command chaining (CLA bit 0x10) is for commands whose data may exceed one short APDU (iso7816.md §4).
-// ISO 7816-4 §5.1.1.1: a command that does not support chaining answers 6884; an unknown INS 6D00.
-std::uint16_t chaining_refusal(std::uint8_t ins) {
-    switch (ins) {
-        case 0x20: case 0x24: case 0x2C:   // VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER
-        case 0x2A: case 0x88: case 0x47:   // PSO, INTERNAL AUTHENTICATE, GENERATE (CRT)
-        case 0xDA: case 0xDB: case 0xA5:   // PUT DATA, key import, SELECT DATA
-            return 0;
-        case 0xA4: case 0xCA: case 0xCC:   // SELECT, GET DATA, GET NEXT DATA
-        case 0x84: case 0xE6: case 0x44:   // GET CHALLENGE, TERMINATE DF, ACTIVATE FILE
-            return 0x6884;
-        default:
-            return 0x6D00;
-    }
-}
-
 }  // namespace
 
 VirtualCard::VirtualCard(Storage& storage, Random& random, Clock& clock, CardOptions options)
@@ -135,8 +119,9 @@ std::size_t VirtualCard::process(ByteView command, std::span<std::uint8_t> respo
         abort_chain();
         return status(0x6883);
     }
-    if (chained) {
-        if (const std::uint16_t refusal = chaining_refusal(v.ins)) { abort_chain(); return status(refusal); }
+    if (chained) {  // SELECT is the card's own (never chained); the applet knows its commands
+        const std::uint16_t sw = v.ins == 0xA4 ? 0x6884 : OpenPgpApplet::chaining_status(v.ins);
+        if (sw != kOk) { abort_chain(); return status(sw); }
     }
     if (chained || chaining_) {
         if (v.data.size() > chain_.size() - chain_length_) { abort_chain(); return status(0x6700); }

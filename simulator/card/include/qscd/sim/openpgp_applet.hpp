@@ -59,6 +59,10 @@ public:
     // Power off / reset / deselect: clears PIN flags and SELECT DATA.
     void clear_volatile();
 
+    // Whether a chained part (CLA bit 10) of this INS is accepted: 9000, 6884 (the command exists but
+    // takes no chaining) or 6D00 (no such command). ISO 7816-4 §5.1.1.1.
+    static std::uint16_t chaining_status(std::uint8_t ins);
+
     // Executes one (already de-chained) command; response data goes to `out`.
     ApduReply process(const ApduCommand& command, std::span<std::uint8_t> out);
 
