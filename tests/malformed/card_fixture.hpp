@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "hex.hpp"
 #include "qscd/codec/apdu.hpp"
 #include "qscd/codec/bytes.hpp"
 #include "qscd/codec/tlv.hpp"
@@ -19,11 +20,7 @@ namespace malformed {
 using qscd::ByteView;
 using qscd::Bytes;
 
-inline Bytes hex(const std::string& s) {
-    auto b = qscd::from_hex(s);
-    if (!b) throw std::logic_error("bad hex in test: " + s);
-    return *b;
-}
+using qscd::test::hex;
 
 inline Bytes apdu(std::uint8_t cla, std::uint8_t ins, std::uint8_t p1, std::uint8_t p2, const Bytes& data = {},
                   std::uint32_t ne = 0, bool extended = false) {
