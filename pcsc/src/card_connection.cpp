@@ -161,6 +161,7 @@ bool CardConnection::in_transaction() const { return impl_->in_transaction; }
 const std::string& CardConnection::reader() const { return impl_->reader; }
 void CardConnection::reconnect(Disposition initialization) { impl_->reconnect(initialization); }
 void CardConnection::set_disconnect_disposition(Disposition on_close) { impl_->on_close = on_close; }
+void CardConnection::reset_card_on_close() noexcept { impl_->on_close = Disposition::Reset; }
 
 ReaderFeatures CardConnection::reader_features() {
     BYTE answer[256];

@@ -92,9 +92,9 @@ std::unique_ptr<Token> PcscTokenSource::open(const TokenDescriptor& token) {
     std::unique_ptr<Token> opened;
     try {
         // Leave, not Reset, at disconnect: a reset would break every other program's session on a
-        // shared card (kiosks, concurrent signers). No PIN state survives us anyway: the OpenPGP
-        // driver SELECTs at the start of every transaction and logs the PIN out if a signature
-        // does not consume it.
+        // shared card (kiosks, concurrent signers). Only when a PIN was verified and not consumed
+        // (an Admin PIN operation, a PIN change, a session-policy or batch signature) does the
+        // driver log it out and ask for the reset (Transport::reset_card_on_close).
         opened = open_card(std::make_unique<CardConnection>(context, token.location, mode_, Disposition::Leave), "");
     } catch (const Error& e) {
         if (e.code() == ErrorCode::CardRemoved || e.code() == ErrorCode::NotFound)

@@ -21,6 +21,11 @@ public:
     // Runs in Transaction's destructor: must not throw.
     virtual void end_transaction() noexcept {}
 
+    // A PIN was verified on this card and not consumed by the command it unlocked. A transport that
+    // can reset the card when it closes does so (PC/SC: SCardDisconnect with SCARD_RESET_CARD), so the
+    // next program finds no PIN verified even on a card that ignored the logout. Must not throw.
+    virtual void reset_card_on_close() noexcept {}
+
     virtual Bytes atr() const = 0;
     // Human-readable origin: a reader name or "simulator <path>".
     virtual std::string description() const = 0;

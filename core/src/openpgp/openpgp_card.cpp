@@ -278,7 +278,7 @@ const char* secret_name(Secret secret) {
         const PwStatus s = card.pw_status();
         const int tries = secret == Secret::AdminPin ? s.pw3_tries : secret == Secret::ResettingCode ? s.rc_tries : s.pw1_tries;
         if (tries == 0) throw Error(ErrorCode::PinBlocked, "wrong " + name + "; it is now blocked", 0, status);
-        throw Error(ErrorCode::WrongPin, "wrong " + name + ", " + std::to_string(tries) + (tries == 1 ? " try" : " tries") + " left",
+        throw Error(ErrorCode::WrongPin, "wrong " + name + ", " + tries_left_text(tries),
                     tries, status);
     }
     throw_status(status, operation);
@@ -308,8 +308,13 @@ void OpenPgpCard::verify(Password password, const Pin& pin) {
         throw_secret_refused(*this, r.sw, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "VERIFY");
 }
 
-void OpenPgpCard::logout(Password password) {
-    expect_success(send(CommandApdu(kCla, kInsVerify, 0xFF, static_cast<std::uint8_t>(password))), "VERIFY (logout)");
+bool OpenPgpCard::logout(Password password) {
+    // OpenPGP card 3.4 §7.2.2 [§6.2]: VERIFY P1 = FF, no data, resets the reference's status (3.1+).
+    // Older cards answer "wrong P1/P2" or "INS not supported": the caller falls back on a reset.
+    auto r = send(CommandApdu(kCla, kInsVerify, 0xFF, static_cast<std::uint8_t>(password)));
+    if (r.is_success()) return true;
+    if (r.sw.value == 0x6A86 || r.sw.value == 0x6B00 || r.sw.value == 0x6D00) return false;
+    throw_status(r.sw, "VERIFY (logout)");
 }
 
 std::optional<int> OpenPgpCard::verification_status(Password password) {

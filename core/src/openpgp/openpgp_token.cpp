@@ -1,5 +1,6 @@
 #include "qscd/openpgp/openpgp_token.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 
@@ -19,7 +20,7 @@ struct OpenPgpToken::Session {
     std::string label;
 
     // Every operation starts from a freshly selected application: another program may have used
-    // the card since, and SELECT clears any PIN verification left behind [§2.2].
+    // the card since (and most cards clear a PIN verification left behind on SELECT [§2.2]).
     ApplicationData begin() {
         card.select();
         return card.read_application_data();
@@ -31,17 +32,93 @@ namespace {
 constexpr std::size_t kPw1MinLength = 6, kPw3MinLength = 8;
 constexpr std::size_t kMaxAtrSize = 33;
 
-void logout_quietly(OpenPgpCard& card) {
-    // Best effort (VERIFY P1 = FF, §6.2): the card may be gone.
-    try {
-        card.logout(Password::Pw1Signing);
-    } catch (const Error&) {
+// The secrets one operation verified on the card, and the promise that none outlives it
+// (OpenPGP card 3.4 §7.2.2): whatever the command it unlocked did not consume is logged out when the
+// operation ends (VERIFY P1 = FF), and the transport is asked to reset the card when it closes
+// (PC/SC: SCARD_RESET_CARD), which also covers a card that does not know the logout. Lives inside
+// the operation's transaction (declare it after the Transaction).
+class VerifiedSecrets {
+public:
+    explicit VerifiedSecrets(OpenPgpToken::Session& session) : session_(session) {}
+    ~VerifiedSecrets() { log_out(); }
+    VerifiedSecrets(const VerifiedSecrets&) = delete;
+    VerifiedSecrets& operator=(const VerifiedSecrets&) = delete;
+
+    void verify(Password password, const Pin& pin) {
+        try {
+            session_.card.verify(password, pin);
+        } catch (const Error& e) {
+            if (!refused(e)) may_be_verified(password);
+            throw;
+        }
+        may_be_verified(password);
     }
-}
+    // CHANGE REFERENCE DATA [§6.3]: some cards count a successful change as a verification of the
+    // changed secret (PW1: both modes).
+    void change(Password password, const Pin& current, const Pin& replacement) {
+        try {
+            session_.card.change_reference_data(password, current, replacement);
+        } catch (const Error& e) {
+            if (!refused(e)) changed(password);
+            throw;
+        }
+        changed(password);
+    }
+    // PSO:CDS consumed PW1-81 (C4 byte 1 = 00, §6.1): the card already forgot it.
+    void consumed(Password password) { pending_[index(password)] = false; }
+
+    void log_out() noexcept {
+        bool any = false, unsupported = false;
+        for (std::size_t i = 0; i < pending_.size(); ++i) {
+            if (!pending_[i]) continue;
+            pending_[i] = false;
+            any = true;
+            try {
+                if (!session_.card.logout(static_cast<Password>(0x81 + i))) unsupported = true;
+            } catch (const Error&) {
+                unsupported = true;  // best effort: the card may be gone; the reset still comes
+            }
+        }
+        if (!any) return;
+        // A card before 3.1: a re-SELECT clears the status on most cards (openpgp-card.md §2.2).
+        if (unsupported) {
+            try {
+                session_.card.select();
+            } catch (const Error&) {
+            }
+        }
+        session_.transport->reset_card_on_close();
+    }
+
+private:
+    static std::size_t index(Password password) { return static_cast<std::size_t>(password) - 0x81; }
+    // The card said no (wrong, blocked, bad length): nothing verified. Any other failure (a lost
+    // answer, a removal) may have left the secret verified.
+    static bool refused(const Error& e) {
+        return e.code() == ErrorCode::WrongPin || e.code() == ErrorCode::PinBlocked || e.code() == ErrorCode::InvalidPin;
+    }
+    void may_be_verified(Password password) { pending_[index(password)] = true; }
+    void changed(Password password) {
+        if (password == Password::Pw3) {
+            may_be_verified(Password::Pw3);
+        } else {
+            may_be_verified(Password::Pw1Signing);
+            may_be_verified(Password::Pw1Other);
+        }
+    }
+
+    OpenPgpToken::Session& session_;
+    std::array<bool, 3> pending_{};  // 81, 82, 83
+};
+
+struct Verified {
+    std::uint32_t counter_before = 0;
+    bool pin_valid_for_several = false;  // C4 byte 1: PSO:CDS does not consume PW1-81
+};
 
 // Selects the application, refuses a blocked PIN, reads the counter, asks for the PIN once and
-// verifies it. Returns the counter before any signature of this transaction.
-std::uint32_t select_and_verify(OpenPgpToken::Session& session, const PinPrompt& prompt) {
+// verifies it.
+Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secrets, const PinPrompt& prompt) {
     OpenPgpCard& card = session.card;
     const PwStatus status = session.begin().pw_status;
     if (status.pw1_tries == 0)
@@ -54,11 +131,24 @@ std::uint32_t select_and_verify(OpenPgpToken::Session& session, const PinPrompt&
     request.max_length = static_cast<std::size_t>(status.pw1_max_length);
     // The signature counter is read in the same transaction as the signatures: nobody can sign in
     // between, so it must rise by exactly the number we make [§8.2].
-    const std::uint32_t counter_before = card.signature_counter();
+    Verified verified;
+    verified.counter_before = card.signature_counter();
+    verified.pin_valid_for_several = status.pw1_valid_for_several_signatures;
     Pin pin = prompt(request);
     if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");
-    card.verify(Password::Pw1Signing, pin);
-    return counter_before;
+    secrets.verify(Password::Pw1Signing, pin);
+    return verified;
+}
+
+// A new secret outside the card's limits is refused here, before any secret is sent: the card would
+// take it as a wrong old secret (it splits old‖new by the stored length [§6.3]), cost a try and
+// answer "wrong PIN". Minimum by the spec (PW1 6, PW3 8 [§1]), maximum from the PW status bytes C4
+// (OpenPGP card 3.4 §4.4.1 [§6.1]).
+void check_new_secret_length(const Pin& replacement, const std::string& name, std::size_t min, int max) {
+    if (replacement.size() < min)
+        throw Error(ErrorCode::InvalidPin, "new " + name + " must have at least " + std::to_string(min) + " characters; nothing was sent to the card");
+    if (max > 0 && replacement.size() > static_cast<std::size_t>(max))
+        throw Error(ErrorCode::InvalidPin, "new " + name + " must have at most " + std::to_string(max) + " characters (the card's limit); nothing was sent to the card");
 }
 
 // One PSO:CDS [§8]: DigestInfo for RSA, the bare hash for ECDSA; the answer's length is checked.
@@ -82,16 +172,14 @@ void check_counter(OpenPgpCard& card, std::uint32_t before, std::uint32_t signat
 class OpenPgpSignatureBatch final : public SignatureBatch {
 public:
     OpenPgpSignatureBatch(std::shared_ptr<OpenPgpToken::Session> session, KeyType type, std::size_t count, const PinPrompt& prompt)
-        : session_(std::move(session)), transaction_(*session_->transport), type_(type), count_(count) {
+        : session_(std::move(session)), transaction_(*session_->transport), secrets_(*session_), type_(type), count_(count) {
         session_->card.select();
         if (!session_->card.pw_status().pw1_valid_for_several_signatures)
             throw Error(ErrorCode::PolicyViolation, "batch signing: the card requires the PIN for every signature (sole control)");
-        counter_before_ = select_and_verify(*session_, prompt);
-        verified_ = true;
+        counter_before_ = select_and_verify(*session_, secrets_, prompt).counter_before;
     }
-    ~OpenPgpSignatureBatch() override {
-        if (verified_) logout_quietly(session_->card);
-    }
+    // An unfinished batch logs the PIN out too (secrets_, before the transaction ends).
+    ~OpenPgpSignatureBatch() override = default;
 
     Bytes sign(HashAlgorithm hash, ByteView digest) override {
         if (digest.size() != digest_size(hash)) throw Error(ErrorCode::InvalidArgument, "digest length does not match the hash");
@@ -103,18 +191,17 @@ public:
 
     void finish() override {
         if (done_ != count_) throw Error(ErrorCode::InvalidArgument, "batch signing: fewer signatures than announced");
+        secrets_.log_out();  // no PIN state outlives the batch, whatever the counter says
         check_counter(session_->card, counter_before_, static_cast<std::uint32_t>(count_));
-        logout_quietly(session_->card);  // no PIN state outlives the batch
-        verified_ = false;
     }
 
 private:
     std::shared_ptr<OpenPgpToken::Session> session_;
     Transaction transaction_;
+    VerifiedSecrets secrets_;
     KeyType type_;
     std::size_t count_, done_ = 0;
     std::uint32_t counter_before_ = 0;
-    bool verified_ = false;
 };
 
 class OpenPgpKeyHandle final : public KeyHandle {
@@ -125,20 +212,17 @@ public:
 private:
     Transport& transport() override { return *session_->transport; }
 
-    // No PIN caching: the prompt is asked for every signature, and the card forgets the
-    // verification after one PSO:CDS when C4 byte 1 is 00 [§6.1].
+    // No PIN caching: the prompt is asked for every signature. The card forgets the verification
+    // after one PSO:CDS when C4 byte 1 is 00 [§6.1]; otherwise (session policy), or when the
+    // signature failed, the PIN is logged out before the transaction ends (secrets).
     Bytes do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) override {
         OpenPgpCard& card = session_->card;
-        const std::uint32_t counter_before = select_and_verify(*session_, prompt);
-        Bytes signature;
-        try {
-            signature = compute_signature(card, attributes().type, hash, digest);
-        } catch (...) {
-            // Verified but not consumed by a signature: no later program may inherit the PIN.
-            logout_quietly(card);
-            throw;
-        }
-        check_counter(card, counter_before, 1);
+        VerifiedSecrets secrets(*session_);
+        const Verified verified = select_and_verify(*session_, secrets, prompt);
+        Bytes signature = compute_signature(card, attributes().type, hash, digest);
+        if (!verified.pin_valid_for_several) secrets.consumed(Password::Pw1Signing);
+        secrets.log_out();
+        check_counter(card, verified.counter_before, 1);
         return signature;
     }
 
@@ -243,38 +327,35 @@ std::optional<std::uint32_t> OpenPgpToken::signature_counter() {
 
 void OpenPgpToken::change_pin(PinRole role, const Pin& current, const Pin& replacement) {
     if (role == PinRole::ResetCode) throw Error(ErrorCode::NotSupported, "set the Resetting Code with the Admin PIN instead");
-    const std::size_t min = role == PinRole::Admin ? kPw3MinLength : kPw1MinLength;
-    if (replacement.size() < min)
-        throw Error(ErrorCode::InvalidPin, std::string("new ") + to_string(role) + " must have at least " + std::to_string(min) + " characters");
+    const bool admin = role == PinRole::Admin;
     Transaction transaction(*session_->transport);
-    session_->begin();
-    session_->card.change_reference_data(role == PinRole::Admin ? Password::Pw3 : Password::Pw1Signing, current, replacement);
+    const PwStatus status = session_->begin().pw_status;
+    check_new_secret_length(replacement, to_string(role), admin ? kPw3MinLength : kPw1MinLength,
+                            admin ? status.pw3_max_length : status.pw1_max_length);
+    VerifiedSecrets secrets(*session_);
+    secrets.change(admin ? Password::Pw3 : Password::Pw1Signing, current, replacement);
 }
 
 void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) {
-    if (new_user_pin.size() < kPw1MinLength)
-        throw Error(ErrorCode::InvalidPin, "new User PIN must have at least " + std::to_string(kPw1MinLength) + " characters");
+    if (authority == PinRole::User) throw Error(ErrorCode::InvalidArgument, "the User PIN cannot unblock itself");
     Transaction transaction(*session_->transport);
-    session_->begin();
-    switch (authority) {
-        case PinRole::ResetCode:
-            session_->card.reset_retry_counter_with_resetting_code(secret, new_user_pin);
-            return;
-        case PinRole::Admin:
-            session_->card.verify(Password::Pw3, secret);
-            session_->card.reset_retry_counter_as_admin(new_user_pin);
-            return;
-        case PinRole::User:
-            break;
+    const PwStatus status = session_->begin().pw_status;
+    check_new_secret_length(new_user_pin, "User PIN", kPw1MinLength, status.pw1_max_length);
+    if (authority == PinRole::ResetCode) {
+        session_->card.reset_retry_counter_with_resetting_code(secret, new_user_pin);
+        return;
     }
-    throw Error(ErrorCode::InvalidArgument, "the User PIN cannot unblock itself");
+    VerifiedSecrets secrets(*session_);
+    secrets.verify(Password::Pw3, secret);
+    session_->card.reset_retry_counter_as_admin(new_user_pin);
 }
 
 PublicKey OpenPgpToken::generate_key(const Pin& admin_pin, KeySlot slot, KeyType type) {
     Transaction transaction(*session_->transport);
     session_->begin();
     OpenPgpCard& card = session_->card;
-    card.verify(Password::Pw3, admin_pin);
+    VerifiedSecrets secrets(*session_);
+    secrets.verify(Password::Pw3, admin_pin);
     card.set_algorithm(slot, type);
     PublicKey key = card.generate_key(slot);
     // The card stores neither creation time nor fingerprint: the host writes both [§9.1].
@@ -288,7 +369,8 @@ PublicKey OpenPgpToken::generate_key(const Pin& admin_pin, KeySlot slot, KeyType
 void OpenPgpToken::store_certificate(const Pin& admin_pin, KeySlot slot, ByteView der) {
     Transaction transaction(*session_->transport);
     session_->begin();
-    session_->card.verify(Password::Pw3, admin_pin);
+    VerifiedSecrets secrets(*session_);
+    secrets.verify(Password::Pw3, admin_pin);
     session_->card.write_certificate(slot, der);
 }
 
@@ -296,7 +378,8 @@ void OpenPgpToken::set_pin_policy(const Pin& admin_pin, PinPolicy policy) {
     // C4 byte 1 [§6.1]: 00 = PW1 valid for one PSO:CDS (per signature), 01 = for several.
     Transaction transaction(*session_->transport);
     session_->begin();
-    session_->card.verify(Password::Pw3, admin_pin);
+    VerifiedSecrets secrets(*session_);
+    secrets.verify(Password::Pw3, admin_pin);
     const std::uint8_t value = policy == PinPolicy::Session ? 0x01 : 0x00;
     session_->card.put_data(0x00C4, ByteView(&value, 1));
 }
@@ -304,7 +387,8 @@ void OpenPgpToken::set_pin_policy(const Pin& admin_pin, PinPolicy policy) {
 void OpenPgpToken::set_cardholder_name(const Pin& admin_pin, std::string_view name) {
     Transaction transaction(*session_->transport);
     session_->begin();
-    session_->card.verify(Password::Pw3, admin_pin);
+    VerifiedSecrets secrets(*session_);
+    secrets.verify(Password::Pw3, admin_pin);
     session_->card.put_data(0x005B, as_bytes(name));
 }
 

@@ -43,6 +43,9 @@ bool OpenPgpApplet::parse_keys() {
 }
 
 Result<LoadedState, StateError> OpenPgpApplet::load() {
+    // PIN verification belongs to one card session over one state: a (re)load means another process
+    // changed the token, and what was verified against the old state is void (§6.2).
+    pw1_81_ = pw1_82_ = pw3_ = false;
     std::size_t size = 0;
     const StorageStatus st = storage_.load(image_, size);
     if (st == StorageStatus::NotFound) return fail(StateError::NotFound);

@@ -79,7 +79,9 @@ public:
     void verify(Password password, const Pin& pin);          // [§6.2]
     // Empty VERIFY: nullopt when verified, otherwise the tries left.
     std::optional<int> verification_status(Password password);
-    void logout(Password password);                          // VERIFY P1 = FF, no data [§6.2]
+    // VERIFY P1 = FF, no data [§6.2]: true when logged out, false when the card does not know the
+    // logout (6A86 / 6B00 / 6D00, cards before 3.1); other refusals throw.
+    bool logout(Password password);
     void change_reference_data(Password password, const Pin& current, const Pin& replacement);  // [§6.3]
     void reset_retry_counter_with_resetting_code(const Pin& resetting_code, const Pin& new_pw1);  // [§6.3]
     void reset_retry_counter_as_admin(const Pin& new_pw1);   // [§6.3], after VERIFY 83

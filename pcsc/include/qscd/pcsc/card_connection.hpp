@@ -42,6 +42,7 @@ public:
     Bytes transmit(ByteView command) override;
     void begin_transaction() override;
     void end_transaction() noexcept override;  // runs in Transaction's destructor
+    void reset_card_on_close() noexcept override;  // disposition Reset from now on
     Bytes atr() const override;       // SCardStatus
     std::string description() const override;  // the reader name
 

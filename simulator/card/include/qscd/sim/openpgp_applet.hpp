@@ -50,6 +50,7 @@ public:
     OpenPgpApplet& operator=(const OpenPgpApplet&) = delete;
 
     // Loads the persistent state (and parses the stored keys). The store is never written here.
+    // Clears every PIN verification: it was made against the state this load replaces.
     Result<LoadedState, StateError> load();
     // Writes a factory-default state with `serial` (a new card); returns the storage status.
     StorageStatus format(const std::array<std::uint8_t, 4>& serial);
