@@ -26,4 +26,6 @@ const char* to_string(ErrorCode code) {
     return "error";
 }
 
+std::string tries_left_text(int tries) { return std::to_string(tries) + (tries == 1 ? " try left" : " tries left"); }
+
 }  // namespace qscd

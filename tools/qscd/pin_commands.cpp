@@ -50,7 +50,7 @@ void status(const GlobalOptions& global, const PinOptions& o) {
     auto token = open_token(global, o.choice);
     for (const PinStatus& pin : token->pin_status())
         fmt::print("{:<16} {}\n", pin.name + ":", pin.tries_left == 0 ? (pin.role == PinRole::ResetCode ? "not set or blocked" : "BLOCKED")
-                                                                   : fmt::format("{} tries left", pin.tries_left));
+                                                                   : tries_left_text(pin.tries_left));
 }
 
 }  // namespace

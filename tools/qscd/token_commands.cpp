@@ -22,7 +22,7 @@ void print_token(Token& token) {
     for (const PinStatus& pin : token.pin_status())
         fmt::print("{:<13} {}\n", pin.name + ":",
                    pin.tries_left == 0 ? (pin.role == PinRole::ResetCode ? "not set or blocked" : "BLOCKED")
-                                       : fmt::format("{} tries left", pin.tries_left));
+                                       : tries_left_text(pin.tries_left));
     auto keys = token.keys();
     if (keys.empty()) fmt::print("Keys:         none\n");
     for (const auto& key : keys) {

@@ -32,6 +32,8 @@ enum class ErrorCode {
 };
 
 const char* to_string(ErrorCode code);
+// "1 try left", "2 tries left": the one wording of a retry counter in every message and prompt.
+std::string tries_left_text(int tries);
 
 class Error : public std::runtime_error {
 public:
