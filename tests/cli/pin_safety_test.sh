@@ -49,13 +49,43 @@ contains "info: 1 try left" "1 try left"
 lacks "info: no '1 tries'" "1 tries"
 
 # ---- Ctrl-C / SIGTERM at the PIN prompt (a real pseudo-terminal) ---------------------------
-for how in ctrl-c SIGTERM; do
-  out=$(python3 "$here/pin_prompt_pty.py" "$how" -- "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/int.p7s" 2>&1)
-  contains "$how: the prompt was shown" "prompt: User PIN (signature) for alice"
+# `script` runs qscd on a new pseudo-terminal (its controlling terminal, as a shell would give it);
+# what we write to script's input is typed on that terminal (^C: the line discipline sends SIGINT).
+# After qscd, however it ended, the same terminal's echo flag is printed from inside it by `stty`
+# (the shell there traps INT and TERM, so it outlives a qscd killed by them).
+qscd_pid() {  # the qscd process signing to $1
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/exe" 2>/dev/null)" = "$(readlink -f "$qscd")" ] || continue
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$1" && { echo "${p#/proc/}"; return; }
+  done
+}
+interrupt_prompt() {  # ctrl-c | TERM; leaves the terminal's output in $out
+  local how=$1 keys="$work/keys.$1" screen="$work/screen.$1" pid="" i
+  mkfifo "$keys"
+  # A background job of this script starts with SIGINT ignored, and qscd leaves an ignored signal
+  # ignored: give the terminal's programs the default disposition, as a login shell would.
+  SHELL=/bin/bash env --default-signal=INT,QUIT script -qfec "trap : INT TERM; \"$qscd\" sign --token alice --in \"$work/doc.txt\" --out \"$work/int.p7s\"; echo \"EXIT=\$?\"; stty -a | tr ' ;' '\n\n' | grep -x -- '-\{0,1\}echo' | sed 's/^/ECHO-AFTER=/'" \
+    /dev/null <"$keys" >"$screen" 2>&1 &
+  local script_pid=$!
+  exec 3>"$keys"
+  for ((i = 0; i < 200; i++)); do grep -q "left): " "$screen" 2>/dev/null && pid=$(qscd_pid "$work/int.p7s") && [ -n "$pid" ] && break; sleep 0.05; done
+  sleep 0.2  # the prompt is written just before echo goes off
+  if [ -n "$pid" ] && stty -a <"/proc/$pid/fd/0" | tr ' ;' '\n\n' | grep -qx -- '-echo'; then
+    echo "ECHO-AT-PROMPT=-echo" >>"$work/at-prompt.$how"; fi
+  if [ "$how" = ctrl-c ]; then printf '\003' >&3; else [ -n "$pid" ] && kill -TERM "$pid"; fi
+  for ((i = 0; i < 200; i++)); do kill -0 "$script_pid" 2>/dev/null || break; sleep 0.05; done
+  exec 3>&-
+  wait "$script_pid" 2>/dev/null
+  out="$(cat "$screen" "$work/at-prompt.$how" 2>/dev/null)"
+}
+for how in ctrl-c TERM; do
+  interrupt_prompt "$how"
+  contains "$how: the prompt was shown" "User PIN (signature) for alice"
   contains "$how: prompt says 1 try left" "(1 try left): "
-  contains "$how: echo was off at the prompt" "echo-at-prompt: off"
-  contains "$how: echo is back on afterwards" "echo-after: on"
-  contains "$how: ends as a cancellation (exit 8)" "exit: 8"
+  contains "$how: echo was off at the prompt" "ECHO-AT-PROMPT=-echo"
+  contains "$how: echo is back on afterwards" "ECHO-AFTER=echo"
+  contains "$how: ends as a cancellation (exit 8)" "EXIT=8"
   contains "$how: says why" "PIN entry interrupted"
   [ ! -e "$work/int.p7s" ] && ok "$how: nothing written" || bad "$how: a signature was written"
 done

@@ -58,16 +58,19 @@ public:
         action.sa_handler = restore_terminal_on_signal;
         sigemptyset(&action.sa_mask);
         action.sa_flags = 0;  // no SA_RESTART: the signal interrupts read()
-        for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) sigaction(kPromptSignals[i], &action, &previous_[i]);
-        handlers_ = true;
+        for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) {
+            // A signal the program was started to ignore (nohup, a background job) stays ignored.
+            if (sigaction(kPromptSignals[i], nullptr, &previous_[i]) != 0 || previous_[i].sa_handler == SIG_IGN) continue;
+            installed_[i] = sigaction(kPromptSignals[i], &action, nullptr) == 0;
+        }
         termios quiet = saved_;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
         active_ = tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
     }
     ~TtyEchoOff() {
         if (active_) tcsetattr(fd_, TCSAFLUSH, &saved_);
-        if (!handlers_) return;
-        for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) sigaction(kPromptSignals[i], &previous_[i], nullptr);
+        for (std::size_t i = 0; i < std::size(kPromptSignals); ++i)
+            if (installed_[i]) sigaction(kPromptSignals[i], &previous_[i], nullptr);
         g_prompt_tty = -1;
         g_prompt_signal = 0;
     }
@@ -78,7 +81,8 @@ private:
     int fd_;
     termios saved_{};
     struct sigaction previous_[std::size(kPromptSignals)] {};
-    bool active_ = false, handlers_ = false;
+    bool installed_[std::size(kPromptSignals)] {};
+    bool active_ = false;
 };
 
 }  // namespace
