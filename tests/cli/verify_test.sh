@@ -33,8 +33,11 @@ bundle_with_crls() { cat "$ca" "$pki/issuing-ca.crl" "$pki/root-ca.crl" > "$work
 # with openssl (extensions qscd's own issuer does not write), as NAME.key / NAME.pem.
 issue_openssl() {
   local name=$1 ext=$2 alg=${3:-ec}
-  if [ "$alg" = rsa ]; then openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/$name.key" 2>/dev/null
-  else openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/$name.key" 2>/dev/null; fi
+  case $alg in
+    rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/$name.key" 2>/dev/null ;;
+    p521) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$work/$name.key" 2>/dev/null ;;
+    *) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/$name.key" 2>/dev/null ;;
+  esac
   openssl req -new -key "$work/$name.key" -subj "/C=XX/O=qscd TEST/CN=$name (TEST)" -out "$work/$name.csr" 2>/dev/null
   printf '%b\n' "$ext" > "$work/$name.ext"
   openssl x509 -req -in "$work/$name.csr" -CA "$pki/issuing.pem" -CAkey "$pki/issuing-key.pem" -CAcreateserial \
@@ -149,7 +152,15 @@ judge refuse "two signers, the second TLS-only" -in "$work/two-bad.p7s" -CAfile 
 sign_openssl pss "$work/sha1.p7s" -md sha1
 expect 6 "qscd: SHA-1 refused" -- "$qscd" verify --in "$doc" --sig "$work/sha1.p7s" --ca "$ca"
 contains "SHA-1 reason" "SHA-1 is too weak for signatures (ETSI TS 119 312)"
+contains "SHA-1 is INDETERMINATE" "Result: INDETERMINATE"
 lacks "SHA-1 is not called malformed" "malformed"
+# A key qscd does not handle (P-521): named UNSUPPORTED, not INVALID, while openssl accepts it.
+issue_openssl p521 "basicConstraints=CA:FALSE\nkeyUsage=critical,nonRepudiation" p521
+sign_openssl p521 "$work/p521.p7s" -md sha512
+expect 6 "qscd: a P-521 signer is not checked" -- "$qscd" verify --in "$doc" --sig "$work/p521.p7s" --ca "$ca"
+contains "P-521 is UNSUPPORTED" "Result: UNSUPPORTED"
+lacks "P-521 is not INVALID" "INVALID"
+judge accept "P-521" -in "$work/p521.p7s" -CAfile "$ca"
 
 # ---- trust anchors and inputs: a PEM bundle is used whole; exit codes as in the README ----
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/other-root.key" -subj "/CN=other root" \

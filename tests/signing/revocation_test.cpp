@@ -148,6 +148,7 @@ TEST_CASE("a CRL not signed by the issuing CA, or out of date, is not believed",
                                                   Clock::now() - std::chrono::hours(24)),
                                               root_crl});
     CHECK_FALSE(stale.valid);
+    CHECK(stale.indication == Indication::Indeterminate);
     CHECK(contains(stale.signers.at(0).revocation.detail, "out of date"));
     // A current CRL next to the stale one is used.
     VerificationReport both = verify(s.cms, {crl(pki().issuing, {}, Clock::now() - std::chrono::hours(48), Clock::now() - std::chrono::hours(24)),

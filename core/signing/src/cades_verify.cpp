@@ -38,6 +38,7 @@ const ByteView kOidSha1 = QSCD_OIDV(MBEDTLS_OID_DIGEST_ALG_SHA1);
 const ByteView kOidMd5 = QSCD_OIDV(MBEDTLS_OID_DIGEST_ALG_MD5);
 const ByteView kOidRsassaPss = QSCD_OIDV(MBEDTLS_OID_RSASSA_PSS);  // RFC 4055 §3.1
 const ByteView kOidMgf1 = QSCD_OIDV(MBEDTLS_OID_MGF1);
+const ByteView kIdSigningCertificateV1 = QSCD_OIDV(MBEDTLS_OID_PKCS9 "\x10\x02\x0c");  // RFC 2634 §5.4
 
 // EKU purposes that allow signing documents (RFC 5280 §4.2.1.12): any, S/MIME (what openssl's
 // smimesign purpose wants), documentSigning (RFC 9336), Microsoft document signing, Adobe PDF.
@@ -79,6 +80,7 @@ struct Attributes {
     std::optional<std::uint8_t> signing_time_tag;
     ByteView signing_time;
     std::optional<ByteView> signing_certificate_v2;  // the SigningCertificateV2 value (whole TLV)
+    bool signing_certificate_v1 = false;             // ESS signing-certificate (RFC 2634 §5.4: SHA-1 hashes)
 };
 
 SignerInfo parse_signer_info(ByteView content) {
@@ -203,6 +205,8 @@ Attributes parse_attributes(ByteView signed_attrs_whole) {
             single(a.signing_certificate_v2, "signing-certificate-v2").read(der::kSequence, "SigningCertificateV2", &whole);
             a.signing_certificate_v2 = whole;
             values.expect_end("signing-certificate-v2 (one value)");
+        } else if (same(type, kIdSigningCertificateV1)) {
+            a.signing_certificate_v1 = true;
         }
     }
     return a;
@@ -630,7 +634,11 @@ SignerReport verify_signer(const Cms& cms, const SignerInfo& si, const Attribute
         pass(r.content_type, "id-data");
 
     // ---- signing-certificate-v2 (EN 319 122-1 §5.2.2) ----
-    if (!attrs.signing_certificate_v2)
+    if (!attrs.signing_certificate_v2 && attrs.signing_certificate_v1)
+        fail(r, r.signing_certificate,
+             "only the ESS signing-certificate attribute, whose SHA-1 certificate hash is too weak (ETSI TS 119 312)",
+             Indication::Indeterminate);
+    else if (!attrs.signing_certificate_v2)
         fail(r, r.signing_certificate, "signing-certificate-v2 attribute missing");
     else if (std::string why = check_signing_certificate_v2(*attrs.signing_certificate_v2, cert); !why.empty())
         fail(r, r.signing_certificate, why);
