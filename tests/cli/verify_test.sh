@@ -180,6 +180,11 @@ expect 1 "corrupt PEM --ca file" -- "$qscd" verify --in "$doc" --sig "$work/alic
 contains "corrupt PEM CA file named" "corrupt2.pem"
 expect 1 "corrupt --crl file" -- "$qscd" verify --in "$doc" --sig "$work/alice.p7s" --ca "$ca" --crl "$work/corrupt.pem"
 contains "corrupt CRL file named" "corrupt.pem"
+expect 2 "a directory as --in is named" -- "$qscd" verify --in "$work" --sig "$work/alice.p7s" --ca "$ca"
+contains "directory named" "is a directory"
+mkfifo "$work/fifo"
+expect 2 "a FIFO as --in is named, not read" -- timeout 10 "$qscd" verify --in "$work/fifo" --sig "$work/alice.p7s" --ca "$ca"
+contains "FIFO named" "is a FIFO"
 expect 2 "a detached signature needs --in" -- "$qscd" verify --sig "$work/alice.p7s" --ca "$ca"
 contains "--in asked for" "--in"
 

@@ -28,13 +28,19 @@ struct VerifyOptions {
     std::string at;
 };
 
-// Missing inputs are "file not found" (exit 5), as everywhere in qscd; a directory is named as such.
+// Missing inputs are "file not found" (exit 5), as everywhere in qscd; a directory, FIFO or device is
+// named as such rather than read (a FIFO would block, a device never end).
 Bytes read_input(const std::string& path, const char* option) {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (!std::filesystem::exists(status)) throw Error(ErrorCode::NotFound, fmt::format("no such file: {} ({})", path, option));
-    if (std::filesystem::is_directory(status))
-        throw Error(ErrorCode::InvalidArgument, fmt::format("{} is a directory, not a file ({})", path, option));
+    const char* kind = std::filesystem::is_directory(status)          ? "a directory"
+                       : std::filesystem::is_fifo(status)             ? "a FIFO"
+                       : std::filesystem::is_block_file(status) ||
+                               std::filesystem::is_character_file(status) ? "a device"
+                       : !std::filesystem::is_regular_file(status)    ? "not a regular file"
+                                                                      : nullptr;
+    if (kind) throw Error(ErrorCode::InvalidArgument, fmt::format("{} is {}, not a document ({})", path, kind, option));
     return read_file(path);
 }
 
