@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -213,7 +212,6 @@ TestPki create_test_pki() {
     Bytes cert = write_certificate(req);
     return TestPki{std::move(root), TestCa{std::move(cert), std::move(key)}};
 }
-
 
 namespace {
 
