@@ -117,6 +117,12 @@ contains "EKU named" "extended key usage excludes signing documents"
 contains "the purposes listed" "TLS Web Server Authentication"
 judge refuse "TLS-only certificate" -in "$work/tls.p7s" -CAfile "$work/bundle.pem" -crl_check_all
 contains "openssl says purpose" "unsuitable certificate purpose"
+# keyUsage for encryption only: refused by both.
+issue_openssl enc "basicConstraints=CA:FALSE\nkeyUsage=critical,keyAgreement"
+sign_openssl enc "$work/enc.p7s" -md sha256
+expect 6 "qscd: keyUsage without nonRepudiation or digitalSignature refused" -- "$qscd" verify --in "$doc" --sig "$work/enc.p7s" --ca "$ca"
+contains "key usage named" "permits neither nonRepudiation nor digitalSignature"
+judge refuse "keyUsage keyAgreement only" -in "$work/enc.p7s" -CAfile "$ca"
 # No keyUsage extension at all: a valid signature, never QES.
 issue_openssl noku "basicConstraints=CA:FALSE"
 sign_openssl noku "$work/noku.p7s" -md sha256
