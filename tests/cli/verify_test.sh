@@ -80,6 +80,17 @@ judge refuse "expired at -attime 2040" -in "$work/alice.p7s" -CAfile "$ca" -atti
 contains "openssl says expired" "expired"
 expect 0 "qscd: valid at --at tomorrow" -- "$qscd" verify --in "$doc" --sig "$work/alice.p7s" --ca "$ca" --at "$(date -u -d tomorrow +%Y-%m-%dT%H:%M:%SZ)"
 expect 2 "qscd: --at must be a time" -- "$qscd" verify --in "$doc" --sig "$work/alice.p7s" --ca "$ca" --at yesterday
+# The issue's case, as fixed files (data/expired-2021: a CA from 2019, a qualified leaf valid in 2020 only,
+# a CAdES-B-B signature whose signing-time claims 2020-06-01; made with create_test_ca(.., 2019-01-01),
+# issue_certificate and create_cades_detached): the claim proves nothing, the certificate has expired.
+fx="$(dirname "$0")/data/expired-2021"
+expect 6 "qscd: expired in 2021, the signature claims 2020" -- "$qscd" verify --in "$fx/doc.txt" --sig "$fx/sig.p7s" --ca "$fx/ca.pem"
+contains "claim shown as a claim" "claimed by the signer, not proven"
+contains "expired in 2021 named" "certificate expired on 2021-01-01"
+lacks "not VALID" "Result: VALID"
+if out=$(openssl cms -verify -binary -inform DER -in "$fx/sig.p7s" -content "$fx/doc.txt" -CAfile "$fx/ca.pem" -out /dev/null 2>&1); then
+  bad "openssl accepts the expired certificate"; else ok "openssl: expired in 2021, the signature claims 2020"; fi
+contains "openssl says expired" "expired"
 # A certificate expired in 2021 (openssl ca can back-date), signed with it today.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/old.key" 2>/dev/null
 openssl req -new -key "$work/old.key" -subj "/C=XX/O=qscd TEST/CN=old (TEST)" -out "$work/old.csr" 2>/dev/null

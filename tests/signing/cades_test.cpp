@@ -284,15 +284,17 @@ TEST_CASE("our verifier judges certificate validity at the validation time, not 
 TEST_CASE("a certificate that expired in 2021 does not verify because the signature claims 2020, and openssl agrees",
           "[signing][cades][openssl]") {
     // The issue's case: the signer writes a signing time inside the (long past) validity period.
+    // The CA exists since 2019, so at the claimed time everything was valid.
     test::TempDir dir;
     const SoftwareKey& key = test::key_of(KeyType::EcP256);
     using namespace std::chrono;
+    static const TestCa ca = create_test_ca("qscd TEST CA since 2019 - NOT FOR PRODUCTION", sys_days(2019y / January / 1));
     CertificateProfile profile = test::alice();
     profile.not_before = sys_days(2020y / January / 1);
     profile.not_after = sys_days(2021y / January / 1);
-    Bytes cert = issue_certificate(test::test_ca(), key.spki(), profile);
+    Bytes cert = issue_certificate(ca, key.spki(), profile);
     Bytes cms = sign_document(key, cert, HashAlgorithm::Sha256, kDocument, sys_days(2020y / June / 1));
-    VerificationReport r = verify_cades_detached(cms, digest_of(kDocument), anchors());
+    VerificationReport r = verify_cades_detached(cms, digest_of(kDocument), {ca.certificate_der});
     for (auto& p : r.problems) UNSCOPED_INFO(p);
     CHECK_FALSE(r.valid);
     CHECK(r.indication == Indication::Indeterminate);
@@ -302,17 +304,22 @@ TEST_CASE("a certificate that expired in 2021 does not verify because the signat
     // openssl, the independent judge, refuses it too (it validates at the current time).
     test::write_text(dir / "doc.txt", kDocument);
     test::write_file(dir / "sig.p7s", cms);
-    test::write_text(dir / "ca.pem", der_to_pem(test::test_ca().certificate_der, "CERTIFICATE"));
+    test::write_text(dir / "ca.pem", der_to_pem(ca.certificate_der, "CERTIFICATE"));
     auto openssl = test::run("openssl cms -verify -binary -inform DER -in " + test::q(dir / "sig.p7s") + " -content " +
                              test::q(dir / "doc.txt") + " -CAfile " + test::q(dir / "ca.pem") + " -out /dev/null");
     INFO(openssl.output);
     CHECK(openssl.status != 0);
     CHECK(contains(openssl.output, "expired"));
-    // A validation time inside the validity (--at: the user's assumption) is honoured.
-    CHECK(verify_cades_detached(sign_document(key, issue_certificate(test::test_ca(), key.spki(), test::alice()),
-                                              HashAlgorithm::Sha256, kDocument),
-                                digest_of(kDocument), anchors(), Clock::now() + hours(24))
-              .valid);
+    // At a validation time inside the validity (--at: the user's assumption), both accept.
+    const auto at = sys_days(2020y / June / 2);
+    VerificationReport then = verify_cades_detached(cms, digest_of(kDocument), {ca.certificate_der}, at);
+    for (auto& p : then.problems) UNSCOPED_INFO(p);
+    CHECK(then.valid);
+    auto openssl_at = test::run("openssl cms -verify -binary -inform DER -in " + test::q(dir / "sig.p7s") + " -content " +
+                                test::q(dir / "doc.txt") + " -CAfile " + test::q(dir / "ca.pem") + " -attime " +
+                                std::to_string(duration_cast<seconds>(at.time_since_epoch()).count()) + " -out /dev/null");
+    INFO(openssl_at.output);
+    CHECK(openssl_at.status == 0);
 }
 
 TEST_CASE("create_cades_detached validates its inputs", "[signing][cades]") {

@@ -172,7 +172,7 @@ void save_ca(const TestCa& ca, const std::filesystem::path& cert_path, const std
 
 }  // namespace
 
-TestCa create_test_ca(std::string common_name) {
+TestCa create_test_ca(std::string common_name, std::optional<std::chrono::system_clock::time_point> not_before) {
     SoftwareKey key = SoftwareKey::generate(KeyType::EcP256);
     std::string dn;
     add_rdn(dn, "C", "XX");
@@ -180,6 +180,10 @@ TestCa create_test_ca(std::string common_name) {
     add_rdn(dn, "CN", common_name);
     CertRequest req{dn, dn, &glue::native_pk(key), &glue::native_pk(key), HashAlgorithm::Sha256, 3653, true,
                     MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN};
+    if (not_before) {
+        req.not_before = *not_before;
+        req.not_after = *not_before + std::chrono::hours(24) * req.validity_days;
+    }
     Bytes cert = write_certificate(req);
     return TestCa{std::move(cert), std::move(key)};
 }

@@ -29,7 +29,9 @@ struct TestCa {
 
 // Self-signed root, EC P-256, 10 years: basicConstraints CA:TRUE (critical), keyUsage keyCertSign|cRLSign
 // (critical), subjectKeyIdentifier. Subject: C=XX, O=qscd TEST, CN=common_name.
-TestCa create_test_ca(std::string common_name = kTestCaCommonName);
+// not_before: when the 10 years start (default: 5 minutes ago); tests back-date it to sign in the past.
+TestCa create_test_ca(std::string common_name = kTestCaCommonName,
+                      std::optional<std::chrono::system_clock::time_point> not_before = std::nullopt);
 
 // Loads dir/ca.pem + dir/ca-key.pem, or creates them (key mode 0600, each written atomically).
 // Error(StateCorrupted) if only the certificate exists or the key does not match it; Error(IoError).
