@@ -42,7 +42,8 @@ done
 expect 2 "existing output is not overwritten" -- env QSCD_PIN=123456 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/doc.alice.p7s"
 
 # Signing policy (QES / AdES / basic) is checked before the card is asked; verify reports the level
-expect 0 "qualified token verifies as QES" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/doc.alice.p7s" --ca "$ca"
+expect 0 "qualified token verifies as QES" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/doc.alice.p7s" --ca "$ca" \
+  --crl "$QSCD_SIM_DIR/test-pki/issuing-ca.crl" --crl "$QSCD_SIM_DIR/test-pki/root-ca.crl"
 contains "level QES reported" "Level: QES"
 expect 0 "sim create non-qualified" -- "$qscd" sim create --name nq --profile non-qualified
 expect 0 "sim create seal" -- "$qscd" sim create --name seal --profile seal --holder "Example Org"
@@ -77,7 +78,8 @@ if openssl dgst -sha256 -verify "$work/alice.pub" -signature "$work/doc.sig" "$w
 # Tampering
 cp "$work/doc.txt" "$work/tampered.txt"; echo "one more line" >> "$work/tampered.txt"
 expect 6 "tampered document is invalid" -- "$qscd" verify --in "$work/tampered.txt" --sig "$work/doc.alice.p7s" --ca "$ca"
-expect 6 "wrong trust anchor is invalid" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/doc.alice.p7s" --ca "$work/alice.pem"
+openssl x509 -in "$work/alice.pem" -out "$work/alice-leaf.pem" 2>/dev/null  # the signer's certificate alone
+expect 6 "wrong trust anchor is invalid" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/doc.alice.p7s" --ca "$work/alice-leaf.pem"
 head -c 100 "$work/doc.alice.p7s" > "$work/truncated.p7s"
 expect 6 "truncated signature file is invalid" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/truncated.p7s" --ca "$ca"
 

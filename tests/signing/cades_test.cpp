@@ -108,27 +108,27 @@ TEST_CASE("our verifier accepts good signatures and reports their details", "[si
         for (auto& p : r.problems) UNSCOPED_INFO(p);
         CHECK(r.valid);
         CHECK(r.parse.ok);
-        CHECK(r.signature.ok);
-        CHECK(r.message_digest.ok);
-        CHECK(r.content_type.ok);
-        CHECK(r.signing_certificate.ok);
-        CHECK(r.certificate_validity.ok);
-        CHECK(r.key_usage.ok);
-        CHECK(r.chain_checked);
-        CHECK(r.chain.ok);
+        CHECK(r.signers.at(0).signature.ok);
+        CHECK(r.signers.at(0).message_digest.ok);
+        CHECK(r.signers.at(0).content_type.ok);
+        CHECK(r.signers.at(0).signing_certificate.ok);
+        CHECK(r.signers.at(0).certificate_validity.ok);
+        CHECK(r.signers.at(0).key_usage.ok);
+        CHECK(r.signers.at(0).chain_checked);
+        CHECK(r.signers.at(0).chain.ok);
         CHECK(r.problems.empty());
-        CHECK(r.hash_algorithm == c.hash);
-        CHECK(r.scheme == key.scheme());
-        CHECK(r.signer_certificate_der == cert);
-        CHECK(contains(r.signer_subject, "CN=Alice Example"));
-        REQUIRE(r.signing_time);
-        CHECK(std::chrono::abs(*r.signing_time - when) < std::chrono::seconds(2));
+        CHECK(r.signers.at(0).hash_algorithm == c.hash);
+        CHECK(r.signers.at(0).scheme == key.scheme());
+        CHECK(r.signers.at(0).signer_certificate_der == cert);
+        CHECK(contains(r.signers.at(0).signer_subject, "CN=Alice Example"));
+        REQUIRE(r.signers.at(0).signing_time_claimed);
+        CHECK(std::chrono::abs(*r.signers.at(0).signing_time_claimed - when) < std::chrono::seconds(2));
 
         // Without trust anchors the chain is not checked and does not count.
         VerificationReport unanchored = verify_cades_detached(cms, digest_of(kDocument), {});
         CHECK(unanchored.valid);
-        CHECK_FALSE(unanchored.chain_checked);
-        CHECK(contains(unanchored.chain.detail, "not checked"));
+        CHECK_FALSE(unanchored.signers.at(0).chain_checked);
+        CHECK(contains(unanchored.signers.at(0).chain.detail, "not checked"));
     }
 }
 
@@ -156,8 +156,8 @@ TEST_CASE("our verifier rejects a tampered document", "[signing][cades]") {
                               kDocument);
     VerificationReport r = verify_cades_detached(cms, digest_of(kDocument + "x"), anchors());
     CHECK_FALSE(r.valid);
-    CHECK(r.signature.ok);
-    CHECK_FALSE(r.message_digest.ok);
+    CHECK(r.signers.at(0).signature.ok);
+    CHECK_FALSE(r.signers.at(0).message_digest.ok);
     REQUIRE_FALSE(r.problems.empty());
     CHECK(contains(r.problems.front(), "document does not match"));
 
@@ -181,8 +181,8 @@ TEST_CASE("our verifier rejects tampered signed attributes", "[signing][cades]")
         VerificationReport r = verify_cades_detached(cms, digest_of(kDocument), anchors());
         CHECK(r.parse.ok);
         CHECK_FALSE(r.valid);
-        CHECK_FALSE(r.signature.ok);
-        CHECK(r.message_digest.ok);
+        CHECK_FALSE(r.signers.at(0).signature.ok);
+        CHECK(r.signers.at(0).message_digest.ok);
     }
 }
 
@@ -207,9 +207,9 @@ TEST_CASE("our verifier rejects a substituted certificate with the same name", "
     VerificationReport r = verify_cades_detached(cms, digest_of(kDocument), anchors());
     CHECK(r.parse.ok);
     CHECK_FALSE(r.valid);
-    CHECK_FALSE(r.signature.ok);
-    CHECK_FALSE(r.signing_certificate.ok);
-    CHECK(r.chain.ok);  // the impostor certificate itself is genuine
+    CHECK_FALSE(r.signers.at(0).signature.ok);
+    CHECK_FALSE(r.signers.at(0).signing_certificate.ok);
+    CHECK(r.signers.at(0).chain.ok);  // the impostor certificate itself is genuine
 
     // Only the certificate swapped (SignerIdentifier untouched): the signer cannot be found at all.
     Bytes cms2 = sign_document(key, cert, HashAlgorithm::Sha256, kDocument);
@@ -235,43 +235,91 @@ TEST_CASE("our verifier rejects an untrusted anchor", "[signing][cades]") {
     TestCa other_ca = create_test_ca("qscd TEST Other CA - NOT FOR PRODUCTION");
     VerificationReport r = verify_cades_detached(cms, digest_of(kDocument), {other_ca.certificate_der});
     CHECK_FALSE(r.valid);
-    CHECK(r.chain_checked);
-    CHECK_FALSE(r.chain.ok);
-    CHECK(r.signature.ok);
+    CHECK(r.signers.at(0).chain_checked);
+    CHECK_FALSE(r.signers.at(0).chain.ok);
+    CHECK(r.signers.at(0).signature.ok);
     // Same name, different key: still not trusted.
     TestCa lookalike = create_test_ca();
     CHECK_FALSE(verify_cades_detached(cms, digest_of(kDocument), {lookalike.certificate_der}).valid);
     CHECK_THROWS_AS(verify_cades_detached(cms, digest_of(kDocument), {Bytes{1, 2, 3}}), Error);
 }
 
-TEST_CASE("our verifier judges certificate validity at the signing time", "[signing][cades]") {
+TEST_CASE("our verifier judges certificate validity at the validation time, not at the claimed signing time",
+          "[signing][cades]") {
     const SoftwareKey& key = test::key_of(KeyType::EcP256);
     Bytes cert = issue_certificate(test::test_ca(), key.spki(), test::alice());
-    // Before notBefore.
+    // A claimed signing time before notBefore contradicts the certificate: refused.
     Bytes early = sign_document(key, cert, HashAlgorithm::Sha256, kDocument, Clock::now() - std::chrono::hours(48));
     VerificationReport r = verify_cades_detached(early, digest_of(kDocument), anchors());
     CHECK_FALSE(r.valid);
-    CHECK(r.signature.ok);
-    CHECK_FALSE(r.certificate_validity.ok);
+    CHECK(r.signers.at(0).signature.ok);
+    CHECK_FALSE(r.signers.at(0).signing_time.ok);
     CHECK(std::ranges::any_of(r.problems, [](const std::string& p) { return contains(p, "outside the certificate validity"); }));
-    CHECK_FALSE(r.chain.ok);  // the CA did not exist yet either
-    // Signed while valid, verified long after expiry: still valid (validity is judged at signing time).
+    // Signed while valid, verified after expiry: a B-B signature has no proof of existence before the
+    // expiry (ETSI EN 319 102-1), so it is no longer VALID, it is INDETERMINATE with the reason named.
     Bytes cms = sign_document(key, cert, HashAlgorithm::Sha256, kDocument);
     VerificationReport later =
         verify_cades_detached(cms, digest_of(kDocument), anchors(), Clock::now() + std::chrono::hours(24 * 365 * 20));
-    for (auto& p : later.problems) UNSCOPED_INFO(p);
-    CHECK(later.valid);
-    // A signing time in the future of the verifier is rejected.
+    CHECK_FALSE(later.valid);
+    CHECK(later.indication == Indication::Indeterminate);
+    CHECK_FALSE(later.signers.at(0).certificate_validity.ok);
+    CHECK(contains(later.signers.at(0).certificate_validity.detail, "expired"));
+    CHECK(contains(later.signers.at(0).certificate_validity.detail, "no proof"));
+    // The CA expired too: the chain says so at the validation time.
+    CHECK_FALSE(later.signers.at(0).chain.ok);
+    // A signing time in the future of the validation time is rejected.
     VerificationReport past = verify_cades_detached(cms, digest_of(kDocument), anchors(), Clock::now() - std::chrono::hours(1));
     CHECK_FALSE(past.valid);
-    CHECK_FALSE(past.certificate_validity.ok);
+    CHECK_FALSE(past.signers.at(0).signing_time.ok);
     // Signing time after 2049 is encoded as GeneralizedTime and still parsed (and outside validity).
     Bytes y2050 = sign_document(key, cert, HashAlgorithm::Sha256, kDocument, Clock::now() + std::chrono::hours(24 * 365 * 30));
     VerificationReport far = verify_cades_detached(y2050, digest_of(kDocument), anchors(),
                                                    Clock::now() + std::chrono::hours(24 * 365 * 31));
     CHECK(far.parse.ok);
-    CHECK(far.signature.ok);
-    CHECK_FALSE(far.certificate_validity.ok);
+    CHECK(far.signers.at(0).signature.ok);
+    CHECK_FALSE(far.signers.at(0).signing_time.ok);
+    CHECK_FALSE(far.signers.at(0).certificate_validity.ok);
+}
+
+TEST_CASE("a certificate that expired in 2021 does not verify because the signature claims 2020, and openssl agrees",
+          "[signing][cades][openssl]") {
+    // The issue's case: the signer writes a signing time inside the (long past) validity period.
+    // The CA exists since 2019, so at the claimed time everything was valid.
+    test::TempDir dir;
+    const SoftwareKey& key = test::key_of(KeyType::EcP256);
+    using namespace std::chrono;
+    static const TestCa ca = create_test_ca("qscd TEST CA since 2019 - NOT FOR PRODUCTION", sys_days(2019y / January / 1));
+    CertificateProfile profile = test::alice();
+    profile.not_before = sys_days(2020y / January / 1);
+    profile.not_after = sys_days(2021y / January / 1);
+    Bytes cert = issue_certificate(ca, key.spki(), profile);
+    Bytes cms = sign_document(key, cert, HashAlgorithm::Sha256, kDocument, sys_days(2020y / June / 1));
+    VerificationReport r = verify_cades_detached(cms, digest_of(kDocument), {ca.certificate_der});
+    for (auto& p : r.problems) UNSCOPED_INFO(p);
+    CHECK_FALSE(r.valid);
+    CHECK(r.indication == Indication::Indeterminate);
+    CHECK(r.signers.at(0).signing_time.ok);  // the claim itself is consistent
+    CHECK(contains(r.signers.at(0).certificate_validity.detail, "expired on 2021-01-01"));
+
+    // openssl, the independent judge, refuses it too (it validates at the current time).
+    test::write_text(dir / "doc.txt", kDocument);
+    test::write_file(dir / "sig.p7s", cms);
+    test::write_text(dir / "ca.pem", der_to_pem(ca.certificate_der, "CERTIFICATE"));
+    auto openssl = test::run("openssl cms -verify -binary -inform DER -in " + test::q(dir / "sig.p7s") + " -content " +
+                             test::q(dir / "doc.txt") + " -CAfile " + test::q(dir / "ca.pem") + " -out /dev/null");
+    INFO(openssl.output);
+    CHECK(openssl.status != 0);
+    CHECK(contains(openssl.output, "expired"));
+    // At a validation time inside the validity (--at: the user's assumption), both accept.
+    const auto at = sys_days(2020y / June / 2);
+    VerificationReport then = verify_cades_detached(cms, digest_of(kDocument), {ca.certificate_der}, at);
+    for (auto& p : then.problems) UNSCOPED_INFO(p);
+    CHECK(then.valid);
+    auto openssl_at = test::run("openssl cms -verify -binary -inform DER -in " + test::q(dir / "sig.p7s") + " -content " +
+                                test::q(dir / "doc.txt") + " -CAfile " + test::q(dir / "ca.pem") + " -attime " +
+                                std::to_string(duration_cast<seconds>(at.time_since_epoch()).count()) + " -out /dev/null");
+    INFO(openssl_at.output);
+    CHECK(openssl_at.status == 0);
 }
 
 TEST_CASE("create_cades_detached validates its inputs", "[signing][cades]") {

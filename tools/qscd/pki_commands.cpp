@@ -1,4 +1,4 @@
-// qscd pki show | issue — the local TEST PKI (root CA → qualified issuing CA), for simulated tokens
+// qscd pki show | issue | revoke — the local TEST PKI (root CA → qualified issuing CA), for simulated tokens
 // and for applications that need test certificates in the ETSI EN 319 412 profiles.
 #include <fmt/core.h>
 
@@ -22,6 +22,11 @@ struct IssueOptions {
     std::string out;
 };
 
+struct RevokeOptions {
+    std::string serial;  // hex, as `openssl x509 -serial` prints it (colons and spaces allowed)
+    std::string reason = "unspecified";
+};
+
 void show(const GlobalOptions& global) {
     const auto dir = make_source(global).state_dir() / "test-pki";
     const TestPki pki = load_or_create_test_pki(dir);
@@ -30,7 +35,23 @@ void show(const GlobalOptions& global) {
         fmt::print("{:<8} {}\n         valid {} to {} UTC\n         {}\n", name, c.subject, c.not_before, c.not_after,
                    (dir / (std::string(name) + ".pem")).string());
     }
+    fmt::print("CRLs     {}\n         {}\n", (dir / kIssuingCrlFile).string(), (dir / kRootCrlFile).string());
     fmt::print("TEST material only: trust {} in verifiers for test signatures, never in production.\n", (dir / "root.pem").string());
+}
+
+void revoke(const GlobalOptions& global, const RevokeOptions& o) {
+    std::string hex;
+    for (char c : o.serial)
+        if (c != ':' && c != ' ') hex += c;
+    if (hex.size() % 2 != 0) hex.insert(hex.begin(), '0');
+    const auto serial = from_hex(hex);
+    if (hex.empty() || !serial) throw Error(ErrorCode::InvalidArgument, "--serial wants hex digits, not \"" + o.serial + "\"");
+    const auto reason = revocation_reason_from_string(o.reason);
+    if (!reason) throw Error(ErrorCode::InvalidArgument, "unknown --reason " + o.reason);
+    const auto dir = make_source(global).state_dir() / "test-pki";
+    const RevokeResult r = revoke_in_test_pki(dir, *serial, *reason);
+    fmt::print("Revoked serial {} ({}) by the {} CA; CRLs re-issued: {}, {}\n", to_hex(r.revocation.serial, ""),
+               to_string(r.revocation.reason), r.issuer, (dir / kIssuingCrlFile).string(), (dir / kRootCrlFile).string());
 }
 
 void issue(const GlobalOptions& global, const IssueOptions& o) {
@@ -66,6 +87,16 @@ void add_pki_commands(CLI::App& app, GlobalOptions& global) {
     issue_cmd->add_option("--id", o->id, "identifier for the serialNumber / organizationIdentifier")->capture_default_str();
     issue_cmd->add_option("--out", o->out, "certificate file (PEM)")->required();
     issue_cmd->callback([&global, o] { issue(global, *o); });
+
+    auto* revoke_cmd = pki->add_subcommand("revoke", "revoke a certificate of the TEST PKI and re-issue both CRLs");
+    auto r = std::make_shared<RevokeOptions>();
+    revoke_cmd->add_option("--serial", r->serial, "the certificate's serial number in hex (`openssl x509 -noout -serial`)")
+        ->required();
+    revoke_cmd->add_option("--reason", r->reason, "RFC 5280 CRLReason")
+        ->check(CLI::IsMember({"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+                               "cessationOfOperation", "privilegeWithdrawn", "aACompromise"}))
+        ->capture_default_str();
+    revoke_cmd->callback([&global, r] { revoke(global, *r); });
 }
 
 }  // namespace qscd::cli

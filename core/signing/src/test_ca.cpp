@@ -6,12 +6,17 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include <mbedtls/x509_crl.h>
+
 #include "atomic_file.hpp"
+#include "der.hpp"
 #include "mbedtls_glue.hpp"
 #include "qscd/error.hpp"
+#include "qscd/signing/hashing.hpp"
 
 namespace qscd {
 namespace {
@@ -71,6 +76,8 @@ struct CertRequest {
     unsigned key_usage;
     int max_path_len = -1;
     std::vector<RawExtension> extensions = {};
+    std::optional<std::chrono::system_clock::time_point> not_before = {};
+    std::optional<std::chrono::system_clock::time_point> not_after = {};
 };
 
 Bytes write_certificate(const CertRequest& req) {
@@ -91,14 +98,14 @@ Bytes write_certificate(const CertRequest& req) {
     glue::check(mbedtls_x509write_crt_set_issuer_name(&crt, req.issuer.c_str()), "setting certificate issuer");
     glue::check(mbedtls_x509write_crt_set_serial_raw(&crt, serial.data(), serial.size()), "setting serial number");
     // 5 minutes back-dated so a freshly issued certificate is valid on hosts with slightly slow clocks.
-    auto not_before = now - std::chrono::minutes(5);
-    auto not_after = now + std::chrono::hours(24) * req.validity_days;
+    auto not_before = req.not_before.value_or(now - std::chrono::minutes(5));
+    auto not_after = req.not_after.value_or(now + std::chrono::hours(24) * req.validity_days);
     glue::check(mbedtls_x509write_crt_set_validity(&crt, validity_time(not_before).c_str(),
                                                    validity_time(not_after).c_str()),
                 "setting validity");
     glue::check(mbedtls_x509write_crt_set_basic_constraints(&crt, req.ca ? 1 : 0, req.max_path_len),
                 "setting basicConstraints");
-    glue::check(mbedtls_x509write_crt_set_key_usage(&crt, req.key_usage), "setting keyUsage");
+    if (req.key_usage != 0) glue::check(mbedtls_x509write_crt_set_key_usage(&crt, req.key_usage), "setting keyUsage");
     glue::check(mbedtls_x509write_crt_set_subject_key_identifier(&crt), "setting subjectKeyIdentifier");
     if (req.subject_key != req.issuer_key)  // all but self-signed roots
         glue::check(mbedtls_x509write_crt_set_authority_key_identifier(&crt), "setting authorityKeyIdentifier");
@@ -165,7 +172,7 @@ void save_ca(const TestCa& ca, const std::filesystem::path& cert_path, const std
 
 }  // namespace
 
-TestCa create_test_ca(std::string common_name) {
+TestCa create_test_ca(std::string common_name, std::optional<std::chrono::system_clock::time_point> not_before) {
     SoftwareKey key = SoftwareKey::generate(KeyType::EcP256);
     std::string dn;
     add_rdn(dn, "C", "XX");
@@ -173,6 +180,10 @@ TestCa create_test_ca(std::string common_name) {
     add_rdn(dn, "CN", common_name);
     CertRequest req{dn, dn, &glue::native_pk(key), &glue::native_pk(key), HashAlgorithm::Sha256, 3653, true,
                     MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN};
+    if (not_before) {
+        req.not_before = *not_before;
+        req.not_after = *not_before + std::chrono::hours(24) * req.validity_days;
+    }
     Bytes cert = write_certificate(req);
     return TestCa{std::move(cert), std::move(key)};
 }
@@ -206,6 +217,224 @@ TestPki create_test_pki() {
     return TestPki{std::move(root), TestCa{std::move(cert), std::move(key)}};
 }
 
+namespace {
+
+// ---- CRLs (RFC 5280 §5) and the revocation record of the test PKI ----
+
+constexpr std::uint8_t kBitString = 0x03, kEnumerated = 0x0a;
+const Bytes kOidAuthorityKeyIdentifier = {0x55, 0x1d, 0x23};  // 2.5.29.35
+const Bytes kOidCrlNumber = {0x55, 0x1d, 0x14};               // 2.5.29.20
+const Bytes kOidReasonCode = {0x55, 0x1d, 0x15};              // 2.5.29.21
+
+// INTEGER content octets for a non-negative value (X.690 §8.3: minimal, positive).
+Bytes unsigned_integer(std::uint64_t v) {
+    Bytes out;
+    do {
+        out.insert(out.begin(), static_cast<std::uint8_t>(v & 0xff));
+        v >>= 8;
+    } while (v != 0);
+    if (out.front() & 0x80) out.insert(out.begin(), 0x00);
+    return out;
+}
+
+Bytes extension(ByteView oid, ByteView value) {
+    return der::seq({der::tlv(der::kOid, oid), der::tlv(der::kOctetString, value)});
+}
+
+// Serial number INTEGER content in its canonical form: no redundant leading zero, positive.
+Bytes canonical_serial(ByteView serial) {
+    Bytes out(serial.begin(), serial.end());
+    while (out.size() > 1 && out[0] == 0x00 && !(out[1] & 0x80)) out.erase(out.begin());
+    if (!out.empty() && (out[0] & 0x80)) out.insert(out.begin(), 0x00);
+    return out;
+}
+
+Bytes serial_of(const Bytes& certificate_der) {
+    glue::Crt crt;
+    glue::parse_certificate(crt, certificate_der, "test CA certificate");
+    return canonical_serial({crt.ctx.serial.p, crt.ctx.serial.len});
+}
+
+std::string generalized(std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[20];
+    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
+    return buf;
+}
+
+// dir/revocations: "crl-number N" then one "revoked root|issuing SERIALHEX YYYYMMDDhhmmssZ reason" per
+// revocation. Plain text, so a person can read what the test PKI has revoked.
+struct RevocationRecord {
+    std::uint64_t crl_number = 0;
+    std::vector<Revocation> by_root;     // certificates the root issued (the issuing CA)
+    std::vector<Revocation> by_issuing;  // leaves
+};
+
+RevocationRecord load_revocations(const std::filesystem::path& path) {
+    RevocationRecord record;
+    if (!std::filesystem::exists(path)) return record;
+    const Bytes raw = read_file(path);
+    std::istringstream in(std::string(raw.begin(), raw.end()));
+    std::string line;
+    int number = 0;
+    auto corrupt = [&](const std::string& why) {
+        return Error(ErrorCode::StateCorrupted, path.string() + " line " + std::to_string(number) + ": " + why);
+    };
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream words(line);
+        std::string kind, ca, serial_hex, date, reason;
+        words >> kind;
+        if (kind == "crl-number") {
+            if (!(words >> record.crl_number)) throw corrupt("bad crl-number");
+            continue;
+        }
+        if (kind != "revoked" || !(words >> ca >> serial_hex >> date >> reason) || (ca != "root" && ca != "issuing"))
+            throw corrupt("expected \"revoked root|issuing SERIAL TIME REASON\"");
+        auto serial = from_hex(serial_hex);
+        auto when = der::parse_time(der::kGeneralizedTime, as_bytes(date));
+        auto why = revocation_reason_from_string(reason);
+        if (!serial || serial->empty() || !when || !why) throw corrupt("bad serial, time or reason");
+        (ca == "root" ? record.by_root : record.by_issuing).push_back(Revocation{canonical_serial(*serial), *when, *why});
+    }
+    return record;
+}
+
+void save_revocations(const std::filesystem::path& path, const RevocationRecord& record) {
+    std::string text = "# qscd TEST PKI revocations: revoked <CA> <serial> <revocation time> <reason>\n";
+    text += "crl-number " + std::to_string(record.crl_number) + "\n";
+    for (const auto& [ca, list] : {std::pair{"root", &record.by_root}, std::pair{"issuing", &record.by_issuing}})
+        for (const Revocation& r : *list)
+            text += std::string("revoked ") + ca + " " + to_hex(r.serial, "") + " " + generalized(r.date) + " " +
+                    to_string(r.reason) + "\n";
+    write_file_atomic(path, as_bytes(text), 0644);
+}
+
+// True if a CRL is missing, unreadable, or past half of its lifetime (so it is renewed well before
+// its nextUpdate).
+bool crls_need_refresh(const std::filesystem::path& dir) {
+    for (const char* name : {kIssuingCrlFile, kRootCrlFile}) {
+        const auto path = dir / name;
+        if (!std::filesystem::exists(path)) return true;
+        Bytes data = read_file(path);
+        data.push_back(0);  // PEM parsing needs the terminating NUL counted
+        mbedtls_x509_crl crl;
+        mbedtls_x509_crl_init(&crl);
+        bool stale = mbedtls_x509_crl_parse(&crl, data.data(), data.size()) != 0;
+        if (!stale) {
+            using namespace std::chrono;
+            const year_month_day ymd{year(crl.next_update.year), month(static_cast<unsigned>(crl.next_update.mon)),
+                                     day(static_cast<unsigned>(crl.next_update.day))};
+            stale = sys_days(ymd) - system_clock::now() < kTestCrlLifetime / 2;
+        }
+        mbedtls_x509_crl_free(&crl);
+        if (stale) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+const char* to_string(RevocationReason reason) {
+    switch (reason) {
+        case RevocationReason::Unspecified: return "unspecified";
+        case RevocationReason::KeyCompromise: return "keyCompromise";
+        case RevocationReason::CaCompromise: return "cACompromise";
+        case RevocationReason::AffiliationChanged: return "affiliationChanged";
+        case RevocationReason::Superseded: return "superseded";
+        case RevocationReason::CessationOfOperation: return "cessationOfOperation";
+        case RevocationReason::PrivilegeWithdrawn: return "privilegeWithdrawn";
+        case RevocationReason::AaCompromise: return "aACompromise";
+    }
+    return "?";
+}
+
+std::optional<RevocationReason> revocation_reason_from_code(int code) {
+    for (int c : {0, 1, 2, 3, 4, 5, 9, 10})
+        if (c == code) return static_cast<RevocationReason>(code);
+    return std::nullopt;
+}
+
+std::optional<RevocationReason> revocation_reason_from_string(std::string_view name) {
+    for (int c : {0, 1, 2, 3, 4, 5, 9, 10}) {
+        auto reason = static_cast<RevocationReason>(c);
+        if (name == to_string(reason)) return reason;
+    }
+    return std::nullopt;
+}
+
+Bytes issue_crl(const TestCa& ca, const std::vector<Revocation>& revoked, std::uint64_t crl_number,
+                std::chrono::system_clock::time_point this_update, std::chrono::system_clock::time_point next_update) {
+    glue::Crt ca_crt;
+    glue::parse_certificate(ca_crt, ca.certificate_der, "CRL issuer certificate");
+    const HashAlgorithm hash = default_hash(ca.key.type());
+    const Bytes algorithm = is_rsa(ca.key.type())
+                                ? der::seq({der::tlv(der::kOid, der::rsa_signature_oid(hash)), der::tlv(der::kNull, {})})
+                                : der::seq({der::tlv(der::kOid, der::ecdsa_signature_oid(hash))});
+    Bytes entries;
+    for (const Revocation& r : revoked) {
+        Bytes entry = der::join({der::tlv(der::kInteger, canonical_serial(r.serial)), der::time(r.date)});
+        if (r.reason != RevocationReason::Unspecified) {  // §5.3.1: unspecified SHOULD be absent
+            const Bytes code = der::tlv(kEnumerated, Bytes{static_cast<std::uint8_t>(r.reason)});
+            entry = der::join({entry, der::seq({extension(kOidReasonCode, code)})});
+        }
+        entries = der::join({entries, der::tlv(der::kSequence, entry)});
+    }
+    const ByteView key_id(ca_crt.ctx.subject_key_id.p, ca_crt.ctx.subject_key_id.len);
+    if (key_id.empty()) throw Error(ErrorCode::InvalidArgument, "CRL issuer certificate has no subjectKeyIdentifier");
+    const Bytes extensions = der::tlv(
+        der::context(0),
+        der::seq({extension(kOidAuthorityKeyIdentifier, der::seq({der::tlv(der::context(0, false), key_id)})),
+                  extension(kOidCrlNumber, der::tlv(der::kInteger, unsigned_integer(crl_number)))}));
+    const ByteView issuer(ca_crt.ctx.subject_raw.p, ca_crt.ctx.subject_raw.len);
+    const Bytes tbs = der::seq({der::tlv(der::kInteger, Bytes{1}),  // v2
+                                algorithm, issuer, der::time(this_update), der::time(next_update),
+                                revoked.empty() ? Bytes{} : der::tlv(der::kSequence, entries), extensions});
+    Bytes signature = ca.key.sign(hash, hash_bytes(hash, tbs));
+    if (!is_rsa(ca.key.type())) signature = ecdsa_raw_to_der(signature);
+    signature.insert(signature.begin(), 0x00);  // BIT STRING: no unused bits
+    return der::seq({tbs, algorithm, der::tlv(kBitString, signature)});
+}
+
+void refresh_test_pki_crls(const std::filesystem::path& dir, const TestPki& pki) {
+    const auto record_path = dir / kRevocationsFile;
+    RevocationRecord record = load_revocations(record_path);
+    ++record.crl_number;
+    save_revocations(record_path, record);  // the number is used once, even if what follows fails
+    const auto now = std::chrono::system_clock::now();
+    const auto this_update = now - std::chrono::minutes(5);  // tolerate slightly slow verifier clocks
+    const auto next_update = now + kTestCrlLifetime;
+    for (const auto& [ca, list, name] : {std::tuple{&pki.issuing, &record.by_issuing, kIssuingCrlFile},
+                                         std::tuple{&pki.root, &record.by_root, kRootCrlFile}}) {
+        const Bytes crl = issue_crl(*ca, *list, record.crl_number, this_update, next_update);
+        write_file_atomic(dir / name, as_bytes(der_to_pem(crl, "X509 CRL")), 0644);
+    }
+}
+
+RevokeResult revoke_in_test_pki(const std::filesystem::path& dir, ByteView serial_in, RevocationReason reason) {
+    const Bytes serial = canonical_serial(serial_in);
+    if (serial.empty()) throw Error(ErrorCode::InvalidArgument, "empty serial number");
+    const TestPki pki = load_or_create_test_pki(dir);
+    if (serial == serial_of(pki.root.certificate_der))
+        throw Error(ErrorCode::InvalidArgument,
+                    "the root CA cannot be revoked by a CRL; remove it from the verifiers' trust anchors instead");
+    const bool by_root = serial == serial_of(pki.issuing.certificate_der);
+    RevocationRecord record = load_revocations(dir / kRevocationsFile);
+    auto& list = by_root ? record.by_root : record.by_issuing;
+    for (const Revocation& r : list)
+        if (r.serial == serial)
+            throw Error(ErrorCode::InvalidArgument, "serial " + to_hex(serial, "") + " is already revoked (" +
+                                                        generalized(r.date) + ", " + to_string(r.reason) + ")");
+    Revocation revocation{serial, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), reason};
+    list.push_back(revocation);
+    save_revocations(dir / kRevocationsFile, record);
+    refresh_test_pki_crls(dir, pki);
+    return RevokeResult{by_root ? "root" : "issuing", dir / (by_root ? kRootCrlFile : kIssuingCrlFile), revocation};
+}
+
 TestPki load_or_create_test_pki(const std::filesystem::path& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -221,7 +450,9 @@ TestPki load_or_create_test_pki(const std::filesystem::path& dir) {
         std::uint32_t flags = 0;
         if (mbedtls_x509_crt_verify(&issuing_crt.ctx, &root_crt.ctx, nullptr, nullptr, &flags, nullptr, nullptr) != 0)
             throw Error(ErrorCode::StateCorrupted, issuing_cert.string() + " is not issued by " + root_cert.string());
-        return TestPki{std::move(*root), std::move(*issuing)};
+        TestPki pki{std::move(*root), std::move(*issuing)};
+        if (crls_need_refresh(dir)) refresh_test_pki_crls(dir, pki);
+        return pki;
     }
     if (issuing)  // an issuing CA without its root cannot be re-rooted
         throw Error(ErrorCode::StateCorrupted, issuing_cert.string() + " exists without " + root_cert.string());
@@ -230,6 +461,8 @@ TestPki load_or_create_test_pki(const std::filesystem::path& dir) {
     TestPki pki = create_test_pki();
     save_ca(pki.root, root_cert, root_key);
     save_ca(pki.issuing, issuing_cert, issuing_key);
+    save_revocations(dir / kRevocationsFile, RevocationRecord{});  // new CAs: nothing revoked yet
+    refresh_test_pki_crls(dir, pki);
     return pki;
 }
 
@@ -297,7 +530,10 @@ Bytes issue_certificate(const TestCa& ca, ByteView subject_spki_der, const Certi
     if (profile.validity_days <= 0) throw Error(ErrorCode::InvalidArgument, "validity_days must be positive");
     unsigned usage = (profile.non_repudiation ? MBEDTLS_X509_KU_NON_REPUDIATION : 0u) |
                      (profile.digital_signature ? MBEDTLS_X509_KU_DIGITAL_SIGNATURE : 0u);
-    if (usage == 0) throw Error(ErrorCode::InvalidArgument, "certificate profile allows no key usage");
+    if (!profile.key_usage_extension)
+        usage = 0;
+    else if (usage == 0)
+        throw Error(ErrorCode::InvalidArgument, "certificate profile allows no key usage");
 
     glue::Pk subject_key;
     if (subject_spki_der.empty() ||
@@ -319,6 +555,15 @@ Bytes issue_certificate(const TestCa& ca, ByteView subject_spki_der, const Certi
                     default_hash(ca.key.type()), profile.validity_days, false, usage};
     if (!profile.policy_oids.empty())
         req.extensions.push_back({encode_oid(kOidCertificatePolicies), false, encode_certificate_policies(profile.policy_oids)});
+    req.not_before = profile.not_before;
+    req.not_after = profile.not_after;
+    if (!profile.extended_key_usage.empty()) {  // RFC 5280 §4.2.1.12
+        std::vector<Bytes> purposes;
+        for (const auto& oid : profile.extended_key_usage) purposes.push_back(der::tlv(der::kOid, encode_oid(oid)));
+        Bytes list;
+        for (const Bytes& p : purposes) list.insert(list.end(), p.begin(), p.end());
+        req.extensions.push_back({encode_oid("2.5.29.37"), false, der::tlv(der::kSequence, list)});
+    }
     if (profile.qc_statements) {
         const QcStatementsProfile& qc = *profile.qc_statements;
         req.extensions.push_back(

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     Bytes p7s = create_cades_detached(signer, hash, digest, std::chrono::system_clock::now());
 
     const VerificationReport report = verify_cades_detached(p7s, std::filesystem::path("contract.txt"), {ca.certificate_der});
-    std::printf("%s: %s\n", report.valid && report.chain_checked ? "VALID" : "INVALID", report.signer_subject.c_str());
-    return report.valid && report.chain_checked ? 0 : 1;
+    const bool trusted = report.valid && report.signers.at(0).chain_checked;
+    std::printf("%s: %s\n", trusted ? "VALID" : "INVALID", report.signers.at(0).signer_subject.c_str());
+    return trusted ? 0 : 1;
 }

@@ -2,6 +2,8 @@
 // (O="qscd TEST", CA CN "... NOT FOR PRODUCTION") so it cannot be mistaken for a real PKI.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -27,7 +29,9 @@ struct TestCa {
 
 // Self-signed root, EC P-256, 10 years: basicConstraints CA:TRUE (critical), keyUsage keyCertSign|cRLSign
 // (critical), subjectKeyIdentifier. Subject: C=XX, O=qscd TEST, CN=common_name.
-TestCa create_test_ca(std::string common_name = kTestCaCommonName);
+// not_before: when the 10 years start (default: 5 minutes ago); tests back-date it to sign in the past.
+TestCa create_test_ca(std::string common_name = kTestCaCommonName,
+                      std::optional<std::chrono::system_clock::time_point> not_before = std::nullopt);
 
 // Loads dir/ca.pem + dir/ca-key.pem, or creates them (key mode 0600, each written atomically).
 // Error(StateCorrupted) if only the certificate exists or the key does not match it; Error(IoError).
@@ -48,7 +52,62 @@ TestPki create_test_pki();
 // atomically; certificates last so their presence marks a complete PKI). Error(StateCorrupted) if a
 // certificate exists without its key, a key does not match, or issuing.pem is not signed by root.pem.
 // Independent of load_or_create_test_ca's single-CA files (ca.pem / ca-key.pem), which stay as they are.
+// Keeps the CRLs current: dir/issuing-ca.crl and dir/root-ca.crl (PEM) are re-issued when missing,
+// unreadable or within half their lifetime of nextUpdate (see refresh_test_pki_crls).
 TestPki load_or_create_test_pki(const std::filesystem::path& dir);
+
+// ---- revocation (RFC 5280 §5) ----
+
+// CRLReason (RFC 5280 §5.3.1); certificateHold / removeFromCRL are not offered (no suspension).
+enum class RevocationReason : std::uint8_t {
+    Unspecified = 0,
+    KeyCompromise = 1,
+    CaCompromise = 2,
+    AffiliationChanged = 3,
+    Superseded = 4,
+    CessationOfOperation = 5,
+    PrivilegeWithdrawn = 9,
+    AaCompromise = 10,
+};
+// RFC 5280 ASN.1 names: "keyCompromise", "cACompromise", ...
+const char* to_string(RevocationReason reason);
+std::optional<RevocationReason> revocation_reason_from_string(std::string_view name);
+// The reason for a reasonCode value; nullopt for values RFC 5280 does not define.
+std::optional<RevocationReason> revocation_reason_from_code(int code);
+
+struct Revocation {
+    Bytes serial;  // INTEGER content octets of the revoked certificate's serial number
+    std::chrono::system_clock::time_point date;
+    RevocationReason reason = RevocationReason::Unspecified;
+};
+
+// A v2 CRL (RFC 5280 §5.1) issued and signed by ca: issuer = the CA's subject, thisUpdate/nextUpdate,
+// one entry per revocation (reasonCode entry extension unless unspecified, §5.3.1), extensions
+// authorityKeyIdentifier (§5.2.1, the CA's subjectKeyIdentifier) and cRLNumber (§5.2.3). DER.
+Bytes issue_crl(const TestCa& ca, const std::vector<Revocation>& revoked, std::uint64_t crl_number,
+                std::chrono::system_clock::time_point this_update, std::chrono::system_clock::time_point next_update);
+
+inline constexpr const char* kIssuingCrlFile = "issuing-ca.crl";
+inline constexpr const char* kRootCrlFile = "root-ca.crl";
+inline constexpr const char* kRevocationsFile = "revocations";
+inline constexpr auto kTestCrlLifetime = std::chrono::hours(24 * 30);
+
+// Re-issues both CRLs of the test PKI in dir from dir/revocations (each file written atomically;
+// the CRL number, kept in dir/revocations, rises by one each time). Error(StateCorrupted) if
+// dir/revocations is unreadable (left untouched); Error(IoError).
+void refresh_test_pki_crls(const std::filesystem::path& dir, const TestPki& pki);
+
+struct RevokeResult {
+    std::string issuer;     // the CA that revoked ("root" or "issuing")
+    std::filesystem::path crl;  // its CRL file
+    Revocation revocation;
+};
+
+// Revokes the certificate with this serial: the issuing CA's own serial goes on the root's CRL, any
+// other serial on the issuing CA's (it issues every leaf). Records it in dir/revocations, then
+// re-issues both CRLs. Error(InvalidArgument) for an empty serial, the root's own serial, or a serial
+// already revoked (the message gives the date); Error(StateCorrupted / IoError) as above.
+RevokeResult revoke_in_test_pki(const std::filesystem::path& dir, ByteView serial, RevocationReason reason);
 
 // ETSI EN 319 412 certificate kinds the test PKI can issue.
 enum class CertificateKind {
@@ -76,6 +135,11 @@ struct CertificateProfile {
     std::string serial_number;  // subject serialNumber attribute (ETSI EN 319 412-1 §5.1.3); omitted when empty
     std::string country = "XX";
     int validity_days = 730;
+    // Explicit validity instead of "5 minutes ago + validity_days" (e.g. an expired certificate for tests).
+    std::optional<std::chrono::system_clock::time_point> not_before;
+    std::optional<std::chrono::system_clock::time_point> not_after;
+    bool key_usage_extension = true;  // false: no keyUsage extension at all (non_repudiation etc. ignored)
+    std::vector<std::string> extended_key_usage;  // extKeyUsage purposes, dotted OIDs; omitted when empty
     bool non_repudiation = true;     // keyUsage contentCommitment: the signing-key profile
     bool digital_signature = false;  // keyUsage digitalSignature (authentication keys)
     std::string organization;             // subject O; kTestOrganization when empty
