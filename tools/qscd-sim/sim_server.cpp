@@ -198,6 +198,7 @@ void Slot::insert(const qscd::sim::SimulatorStore& store, const std::string& tok
         ended_ = false;
     }
     counter_shift_ = 0;
+    counter_mode_ = CounterFault::None;
     try {
         worker_ = std::thread([this] { run(); });
     } catch (const std::system_error& e) {
@@ -347,10 +348,12 @@ void Slot::run() {
             log("slot {}: {}", index_, e.what());
             response = {0x6F, 0x00};
         }
+        if (faults.counter != counter_mode_) {  // set, changed or cleared: from the card's own counter on
+            counter_mode_ = faults.counter;
+            counter_shift_ = 0;
+        }
         if (faults.counter != CounterFault::None)
             apply_counter_fault(faults.counter, ByteView(payload.data(), payload.size()), response);
-        else
-            counter_shift_ = 0;  // fault cleared: the card's own counter again
         if (response.size() < 2 || response.size() > 0xFFFF) {
             log("slot {}: response of {} bytes cannot be framed; answering 6F00", index_, response.size());
             response = {0x6F, 0x00};

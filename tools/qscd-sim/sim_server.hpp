@@ -79,7 +79,9 @@ private:
     bool ended_ = false;       // the worker left its loop; the main thread must join it
     std::uint64_t apdus_ = 0;  // answered since insertion
     Faults faults_;
-    std::int64_t counter_shift_ = 0;  // worker only: reported counter minus the card's (counter faults)
+    // Worker only (counter faults): the reported counter minus the card's, and the fault it belongs to.
+    std::int64_t counter_shift_ = 0;
+    CounterFault counter_mode_ = CounterFault::None;
     bool verbose_ = false;
 };
 
