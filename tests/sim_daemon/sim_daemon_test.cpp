@@ -106,6 +106,63 @@ private:
     std::atomic<unsigned> connections_{0};
 };
 
+// Anyone listening on a loopback port: accepts one connection and exchanges vpcd frames (pcsc.md §7.2).
+class SquatListener {
+public:
+    SquatListener() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd_ >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(fd_, 4) == 0);
+        socklen_t length = sizeof addr;
+        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
+        port_ = ntohs(addr.sin_port);
+    }
+    ~SquatListener() {
+        if (card_ >= 0) ::close(card_);
+        ::close(fd_);
+    }
+    unsigned port() const { return port_; }
+    bool accept_card(std::chrono::milliseconds limit) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return false;
+        card_ = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        timeval tv{5, 0};
+        ::setsockopt(card_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        return card_ >= 0;
+    }
+    // Sends one frame; returns the card's answer frame (empty if none).
+    std::vector<std::uint8_t> exchange(const std::vector<std::uint8_t>& payload) {
+        std::vector<std::uint8_t> frame{static_cast<std::uint8_t>(payload.size() >> 8), static_cast<std::uint8_t>(payload.size())};
+        frame.insert(frame.end(), payload.begin(), payload.end());
+        if (::send(card_, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) return {};
+        std::uint8_t header[2];
+        if (!read_all(header, 2)) return {};
+        std::vector<std::uint8_t> answer((std::size_t{header[0]} << 8) | header[1]);
+        if (!read_all(answer.data(), answer.size())) return {};
+        return answer;
+    }
+
+private:
+    bool read_all(std::uint8_t* out, std::size_t n) {
+        for (std::size_t got = 0; got < n;) {
+            const ssize_t r = ::recv(card_, out + got, n - got, 0);
+            if (r <= 0) return false;
+            got += static_cast<std::size_t>(r);
+        }
+        return true;
+    }
+    int fd_ = -1, card_ = -1;
+    unsigned port_ = 0;
+};
+
+std::uint16_t status_word(const std::vector<std::uint8_t>& response) {
+    return response.size() < 2 ? 0 : static_cast<std::uint16_t>(response[response.size() - 2] << 8 | response.back());
+}
+
 // `qscd-sim ARGS...` as a child process; stdout and stderr go to `log`.
 class Process {
 public:
@@ -304,6 +361,35 @@ TEST_CASE("serve --slot N beyond the served slots is refused with exit status 2"
     }
     INFO(read_file(log));
     CHECK(inserted);
+    ::kill(serve.pid(), SIGTERM);
+    CHECK(serve.wait_for(5s) == 0);
+}
+
+// What README and docs/security.md warn about: the vpcd protocol has no authentication, and
+// `qscd-sim serve` hands its card to whatever listens on the vpcd port. Here that is not pcscd but
+// any program: it reads the card's data and spends a User PIN try without knowing any secret.
+TEST_CASE("whoever listens on the vpcd port gets the card") {
+    SquatListener squatter;
+    TempDir dir;
+    qscd::sim::SimulatorStore(dir.path).create_token("alice");
+    const fs::path log = dir.path / "serve.log";
+    Process serve({"serve", "--state", dir.path.string(), "--control", (dir.path / "ctl.sock").string(), "--port",
+                   std::to_string(squatter.port()), "--slots", "1", "--slot", "0=alice"},
+                  log);
+    REQUIRE(squatter.accept_card(10s));
+    INFO(read_file(log));
+    CHECK(squatter.exchange({0x04}).size() > 2);  // get ATR
+    const std::vector<std::uint8_t> select{0x00, 0xA4, 0x04, 0x00, 0x06, 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01, 0x00};
+    CHECK(status_word(squatter.exchange(select)) == 0x9000);
+    const auto aid = squatter.exchange({0x00, 0xCA, 0x00, 0x4F, 0x00});  // GET DATA 4F: the AID with the serial
+    CHECK(status_word(aid) == 0x9000);
+    CHECK(aid.size() == 18);
+    const auto wrong = squatter.exchange({0x00, 0x20, 0x00, 0x81, 0x06, '0', '0', '0', '0', '0', '0'});  // VERIFY
+    CHECK(status_word(wrong) != 0x9000);
+    const auto pw_status = squatter.exchange({0x00, 0xCA, 0x00, 0xC4, 0x00});  // C4 byte 5: User PIN tries left
+    REQUIRE(status_word(pw_status) == 0x9000);
+    REQUIRE(pw_status.size() == 9);
+    CHECK(pw_status[4] == 2);  // one of three tries spent by a stranger
     ::kill(serve.pid(), SIGTERM);
     CHECK(serve.wait_for(5s) == 0);
 }
