@@ -590,7 +590,7 @@ int Server::run(const std::vector<std::pair<unsigned, std::string>>& initial) {
         std::vector<ControlClient> pending;
         for (std::size_t i = 0; i < clients_.size(); ++i) {
             ControlClient& c = clients_[i];
-            const bool done = fds[i + 2].revents ? serve_client(c) : now >= c.deadline;
+            const bool done = (fds[i + 2].revents && serve_client(c)) || now >= c.deadline;
             if (done) ::close(c.fd);
             else pending.push_back(std::move(c));
         }
