@@ -6,15 +6,23 @@
 //   the SIG key is unchanged; the User PIN is one of the two candidates (the new one after a completed
 //   change); no temp file outlives a completed run. Every --check-every runs, and at the end, `qscd info`
 //   and `qscd pin status` must agree with the state, and a completed signature must verify.
+// A loop whose kills all land before or after the card work proves nothing: each kill first stops the
+// process (SIGSTOP) and looks whether it holds the token's lock (<name>.lock, held for every APDU and
+// for a whole card transaction), i.e. is inside a card operation. At least one run in ten must be
+// killed there, else the loop fails.
 //
-// usage: kill9_driver QSCD_BINARY [--runs N] [--seed S] [--check-every N]
-// Prints the counts; exit status 0 iff no invariant failed.
+// usage: kill9_driver QSCD_BINARY [--runs N] [--seed S] [--check-every N] [--max-delay-us N]
+// --max-delay-us fixes the kill window instead of calibrating it (0: kill at once; tests use it to
+// show that a loop without a kill inside a card operation fails).
+// Prints the counts; exit status 0 iff no invariant failed and enough kills landed inside a card operation.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +53,7 @@ struct Options {
     std::size_t runs = 200;
     unsigned seed = 1;
     std::size_t check_every = 25;
+    std::optional<long> max_delay_us;
 };
 
 // What the disk says about the token.
@@ -60,6 +69,7 @@ struct Snapshot {
 
 struct Child {
     bool completed = false;  // exited on its own before the kill
+    bool in_card = false;    // killed while holding the token's lock: inside a card operation
     int exit_code = -1;
     double seconds = 0;
 };
@@ -75,6 +85,7 @@ private:
     Child spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                 std::optional<std::chrono::microseconds> kill_after, std::string* output = nullptr) const;
     std::size_t temp_files() const;
+    bool lock_held() const;
     void fail(std::size_t run, const std::string& what);
     void check_run(std::size_t run, bool sign, const Child& c, const Snapshot& before, const Snapshot& after);
     void check_with_cli(std::size_t run, const Snapshot& now);
@@ -144,18 +155,37 @@ Child Loop::spawn(const std::vector<std::string>& args, const std::map<std::stri
         while ((n = ::read(out_pipe[0], buf, sizeof buf)) > 0) output->append(buf, static_cast<std::size_t>(n));
         ::close(out_pipe[0]);
     }
+    Child c;
+    int status = 0;
     if (kill_after) {
         std::this_thread::sleep_for(*kill_after);
-        ::kill(pid, SIGKILL);  // a zombie (already exited) ignores it; waitpid tells which happened
+        // Freeze it, then look whether it holds the card (an exited child is a zombie: no effect).
+        ::kill(pid, SIGSTOP);
+        while (::waitpid(pid, &status, WUNTRACED) < 0) {
+        }
+        if (WIFSTOPPED(status)) {
+            c.in_card = lock_held();
+            ::kill(pid, SIGKILL);
+            while (::waitpid(pid, &status, 0) < 0) {
+            }
+        }
+    } else {
+        while (::waitpid(pid, &status, 0) < 0) {
+        }
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-    }
-    Child c;
     c.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     c.completed = WIFEXITED(status);
     c.exit_code = c.completed ? WEXITSTATUS(status) : -1;
     return c;
+}
+
+// True when someone else holds the token's lock (InProcessTransport: flock on <name>.lock).
+bool Loop::lock_held() const {
+    const int fd = ::open((sim_ / (std::string(kToken) + ".lock")).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) std::abort();
+    const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);  // releases our lock if we got it
+    return held;
 }
 
 std::size_t Loop::temp_files() const {
@@ -241,6 +271,7 @@ int Loop::run() {
         if (recent.size() > 9) recent.erase(recent.begin());
     };
     auto max_delay = [&] {
+        if (o_.max_delay_us) return std::chrono::microseconds(*o_.max_delay_us);
         std::vector<double> sorted = recent;
         std::sort(sorted.begin(), sorted.end());
         return std::chrono::microseconds(std::max<long>(5000, static_cast<long>(1.2e6 * sorted[sorted.size() / 2])));
@@ -258,7 +289,8 @@ int Loop::run() {
     }
     double delay_sum_ms = 0;
 
-    std::size_t completed = 0, killed_untouched = 0, killed_mid = 0, signs = 0, changes = 0, recoveries = 0;
+    std::size_t completed = 0, killed_untouched = 0, killed_mid = 0, killed_in_card = 0, signs = 0, changes = 0,
+                recoveries = 0;
     for (std::size_t run = 1; run <= o_.runs; ++run) {
         const Snapshot before = snapshot();
         const bool is_sign = rng_() % 5 < 3;
@@ -273,6 +305,7 @@ int Loop::run() {
         if (c.completed) ++completed;
         else if (after.generation == before.generation) ++killed_untouched;
         else ++killed_mid;
+        if (!c.completed && c.in_card) ++killed_in_card;
         if (after.pin >= 0) current_ = after.pin;
         // Crashes after the decrement can wear the tries down; a completed command restores them.
         if (after.pw1 <= 1) {
@@ -288,11 +321,19 @@ int Loop::run() {
     const Snapshot end = snapshot();
     std::printf("kill9: %zu runs (%zu sign, %zu pin change) in %.1f s, mean kill delay %.1f ms (last range 0-%.1f): %zu completed, "
                 "%zu killed before the card changed anything, %zu killed mid-operation (after a commit); "
+                "%zu killed inside a card operation (holding the token's lock); "
                 "%zu recoveries; signature counter %u; invariant failures: %zu\n",
                 o_.runs, signs, changes, seconds, delay_sum_ms / static_cast<double>(o_.runs),
                 static_cast<double>(max_delay().count()) / 1000.0, completed, killed_untouched, killed_mid,
-                recoveries, end.counter, failures_);
-    return failures_ == 0 ? 0 : 1;
+                killed_in_card, recoveries, end.counter, failures_);
+    // The loop is only a test of crash consistency if its kills land inside card operations.
+    const std::size_t needed = std::max<std::size_t>(1, o_.runs / 10);
+    const bool enough = killed_in_card >= needed;
+    if (!enough)
+        std::printf("kill9: FAILED: only %zu of %zu runs were killed inside a card operation, at least %zu needed; "
+                    "the kills did not test what they claim\n",
+                    killed_in_card, o_.runs, needed);
+    return failures_ == 0 && enough ? 0 : 1;
 }
 
 }  // namespace
@@ -300,7 +341,7 @@ int Loop::run() {
 int main(int argc, char** argv) {
     Options o;
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s QSCD_BINARY [--runs N] [--seed S] [--check-every N]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s QSCD_BINARY [--runs N] [--seed S] [--check-every N] [--max-delay-us N]\n", argv[0]);
         return 2;
     }
     o.qscd = fs::absolute(argv[1]).string();
@@ -310,6 +351,7 @@ int main(int argc, char** argv) {
         if (flag == "--runs") o.runs = value;
         else if (flag == "--seed") o.seed = static_cast<unsigned>(value);
         else if (flag == "--check-every") o.check_every = std::max(1ul, value);
+        else if (flag == "--max-delay-us") o.max_delay_us = static_cast<long>(value);
         else {
             std::fprintf(stderr, "unknown option %s\n", flag.c_str());
             return 2;

@@ -20,6 +20,8 @@ the reply starts with "ok" or "error: ..."):
   fault SLOT remove-after N    answer N more APDUs, then drop the card on the next one (unanswered)
   fault SLOT delay MS          wait MS milliseconds before every APDU answer
   fault SLOT mute              stop answering APDUs, keep the card connected
+  fault SLOT counter-stuck     report the signature counter as not rising when the card signs
+  fault SLOT counter-skip      report the signature counter as rising by 2 per signature
   fault SLOT clear             remove all faults of the slot
   status                       "ok", then per slot: slot=N token=NAME|- apdus=N faults=none|...
 
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> slot_specs;
     qscd::simd::ServeOptions options;
     unsigned connect_timeout_ms = 10000;
-    serve->add_option("--slot", slot_specs, "SLOT=TOKEN: insert TOKEN into vpcd slot SLOT at start (repeatable)");
+    serve->add_option("--slot", slot_specs, "SLOT=TOKEN: insert TOKEN into vpcd slot SLOT (< --slots) at start (repeatable)");
     serve->add_option("--host", options.host, "where vpcd listens")->capture_default_str();
     serve->add_option("--port", options.port, "vpcd base port; slot N uses port + N")->capture_default_str();
     serve->add_option("--slots", options.slots, "number of vpcd slots to manage")
@@ -115,6 +117,14 @@ int main(int argc, char** argv) {
                 return 2;
             }
         }
+        // vpcd has a fixed number of slots (2 by default, pcsc.md §7.1); a card for a slot nobody
+        // serves would never be seen.
+        for (const auto& [index, token] : initial)
+            if (index >= options.slots) {
+                fmt::print(stderr, "qscd-sim: --slot {}={}: slot {} is beyond the served slots 0-{}; raise --slots\n", index,
+                           token, index, options.slots - 1);
+                return 2;
+            }
         for (std::size_t i = 0; i < initial.size(); ++i)
             for (std::size_t j = 0; j < i; ++j)
                 if (initial[i].first == initial[j].first || initial[i].second == initial[j].second) {

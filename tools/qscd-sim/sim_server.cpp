@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -143,27 +144,39 @@ std::string Faults::describe() const {
     if (remove_after) add(fmt::format("remove-after:{}", *remove_after));
     if (delay_ms) add(fmt::format("delay:{}", delay_ms));
     if (mute) add("mute");
+    if (counter == CounterFault::Stuck) add("counter-stuck");
+    if (counter == CounterFault::Skip) add("counter-skip");
     return out.empty() ? "none" : out;
 }
 
 Slot::~Slot() { remove(); }
 
-void Slot::reap() {
-    if (!running_ && worker_.joinable()) {
-        worker_.join();
-        for (int& fd : wake_) {
-            if (fd >= 0) ::close(fd);
-            fd = -1;
-        }
+void Slot::join_worker() {
+    if (worker_.joinable()) worker_.join();
+    for (int& fd : wake_) {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
     }
+    std::lock_guard<std::mutex> guard(mutex_);
+    ended_ = false;
+}
+
+void Slot::reap() {
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        if (!ended_) return;
+    }
+    join_worker();  // the worker is past its loop: at most its last log line remains
 }
 
 void Slot::insert(const qscd::sim::SimulatorStore& store, const std::string& token, const ServeOptions& options) {
     reap();
     {
+        // A worker that has not ended still holds its token, so an empty token means no worker.
         std::lock_guard<std::mutex> guard(mutex_);
         if (!token_.empty()) fail(fmt::format("slot {} already holds '{}'; remove it first", index_, token_));
     }
+    if (worker_.joinable()) fail(fmt::format("slot {} is still busy; try again", index_));
     std::unique_ptr<qscd::sim::InProcessTransport> transport;
     try {
         transport = store.open_simulator(token);
@@ -182,9 +195,24 @@ void Slot::insert(const qscd::sim::SimulatorStore& store, const std::string& tok
         sock_ = fd;
         apdus_ = 0;
         verbose_ = options.verbose;
+        ended_ = false;
     }
-    running_ = true;
-    worker_ = std::thread([this] { run(); });
+    counter_shift_ = 0;
+    counter_mode_ = CounterFault::None;
+    try {
+        worker_ = std::thread([this] { run(); });
+    } catch (const std::system_error& e) {
+        std::lock_guard<std::mutex> guard(mutex_);
+        ::close(sock_);
+        sock_ = -1;
+        transport_.reset();
+        token_.clear();
+        for (int& w : wake_) {
+            ::close(w);
+            w = -1;
+        }
+        fail(fmt::format("slot {}: cannot start a thread: {}", index_, e.what()));
+    }
     log("slot {}: card '{}' inserted ({}:{})", index_, token, options.host, options.port + index_);
 }
 
@@ -193,12 +221,7 @@ bool Slot::remove() {
     if (!worker_.joinable()) return false;
     const std::uint8_t byte = 1;
     [[maybe_unused]] ssize_t w = ::write(wake_[1], &byte, 1);
-    worker_.join();
-    running_ = false;
-    for (int& fd : wake_) {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
-    }
+    join_worker();
     return true;
 }
 
@@ -207,6 +230,8 @@ void Slot::set_fault(const std::string& what, std::optional<std::uint64_t> value
     if (what == "remove-after") faults_.remove_after = value.value_or(0);
     else if (what == "delay") faults_.delay_ms = static_cast<unsigned>(value.value_or(0));
     else if (what == "mute") faults_.mute = true;
+    else if (what == "counter-stuck") faults_.counter = CounterFault::Stuck;
+    else if (what == "counter-skip") faults_.counter = CounterFault::Skip;
 }
 
 void Slot::clear_faults() {
@@ -236,6 +261,29 @@ bool Slot::wait_readable(int timeout_ms) {
         if (fds[1].revents) return false;
         return n > 0;
     }
+}
+
+// The card signs and counts correctly; what it reports is off. After each PSO:COMPUTE DIGITAL
+// SIGNATURE (00 2A 9E 9A, OpenPGP card 3.4 §8) answered 9000 the shift moves by -1 (stuck) or +1
+// (skip), and GET DATA 7A (§8.2: 7A 05 93 03 <counter>) answers the card's counter plus the shift.
+// A host that checks the counter sees it rise by 0 or by 2 per signature.
+void Slot::apply_counter_fault(CounterFault fault, ByteView command, Bytes& response) {
+    const bool ok = response.size() >= 2 && response[response.size() - 2] == 0x90 && response.back() == 0x00;
+    if (!ok || command.size() < 4) return;
+    const bool last_of_chain = (command[0] & 0x10) == 0;
+    if (command[1] == 0x2A && command[2] == 0x9E && command[3] == 0x9A && last_of_chain) {
+        counter_shift_ += fault == CounterFault::Stuck ? -1 : 1;
+        return;
+    }
+    const std::uint8_t security_template[4] = {0x7A, 0x05, 0x93, 0x03};
+    if (command[1] != 0xCA || command[2] != 0x00 || command[3] != 0x7A || response.size() != 9 ||
+        !std::equal(security_template, security_template + 4, response.begin()))
+        return;
+    const std::int64_t real = (std::int64_t{response[4]} << 16) | (std::int64_t{response[5]} << 8) | response[6];
+    const std::int64_t shown = std::clamp<std::int64_t>(real + counter_shift_, 0, 0xFFFFFF);
+    response[4] = static_cast<std::uint8_t>(shown >> 16);
+    response[5] = static_cast<std::uint8_t>(shown >> 8);
+    response[6] = static_cast<std::uint8_t>(shown);
 }
 
 void Slot::run() {
@@ -300,6 +348,12 @@ void Slot::run() {
             log("slot {}: {}", index_, e.what());
             response = {0x6F, 0x00};
         }
+        if (faults.counter != counter_mode_) {  // set, changed or cleared: from the card's own counter on
+            counter_mode_ = faults.counter;
+            counter_shift_ = 0;
+        }
+        if (faults.counter != CounterFault::None)
+            apply_counter_fault(faults.counter, ByteView(payload.data(), payload.size()), response);
         if (response.size() < 2 || response.size() > 0xFFFF) {
             log("slot {}: response of {} bytes cannot be framed; answering 6F00", index_, response.size());
             response = {0x6F, 0x00};
@@ -324,9 +378,9 @@ void Slot::run() {
         transport_.reset();
         token = std::move(token_);
         token_.clear();
+        ended_ = true;  // together with the token: the main thread joins before the next insert
     }
     log("slot {}: card '{}' {}", index_, token, why);
-    running_ = false;
 }
 
 // ---- Server -----------------------------------------------------------------------------------
@@ -424,14 +478,66 @@ std::string Server::handle(const std::string& line) {
             s.set_fault(kind, ms);
         } else if (kind == "mute" && words.size() == 3) {
             s.set_fault(kind, std::nullopt);
+        } else if ((kind == "counter-stuck" || kind == "counter-skip") && words.size() == 3) {
+            s.set_fault(kind, std::nullopt);
         } else if (kind == "clear" && words.size() == 3) {
             s.clear_faults();
         } else {
-            fail("usage: fault SLOT remove-after N | delay MS | mute | clear");
+            fail("usage: fault SLOT remove-after N | delay MS | mute | counter-stuck | counter-skip | clear");
         }
         return "ok";
     }
     fail(fmt::format("unknown command '{}' (commands: insert SLOT TOKEN, remove SLOT, fault SLOT ..., status)", line));
+}
+
+namespace {
+
+constexpr std::chrono::seconds kControlDeadline{5};  // to send the whole command line
+constexpr std::size_t kMaxControlClients = 16;      // beyond: the longest-waiting one is dropped
+constexpr std::size_t kMaxControlLine = 4096;
+
+}  // namespace
+
+void Server::accept_client() {
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    if (clients_.size() >= kMaxControlClients) {
+        ::close(clients_.front().fd);
+        clients_.erase(clients_.begin());
+    }
+    clients_.push_back({fd, {}, std::chrono::steady_clock::now() + kControlDeadline});
+}
+
+bool Server::serve_client(ControlClient& client) {
+    char buf[512];
+    bool complete = false;
+    for (;;) {
+        const ssize_t r = ::recv(client.fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (r <= 0) {  // end of the command (the client shut down its side), or an error
+            complete = r == 0;
+            break;
+        }
+        client.line.append(buf, static_cast<std::size_t>(r));
+        if (client.line.find('\n') != std::string::npos || client.line.size() >= kMaxControlLine) {
+            complete = true;
+            break;
+        }
+    }
+    if (!complete) return false;
+    std::string line = client.line.substr(0, std::min(client.line.find('\n'), kMaxControlLine));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::string reply;
+    try {
+        reply = handle(line);
+    } catch (const std::exception& e) {
+        reply = std::string("error: ") + e.what();
+    }
+    reply += "\n";
+    // A reply fits the socket buffer; a client that does not read it loses it (never blocks us).
+    [[maybe_unused]] const ssize_t w = ::send(client.fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return true;
 }
 
 int Server::run(const std::vector<std::pair<unsigned, std::string>>& initial) {
@@ -446,8 +552,9 @@ int Server::run(const std::vector<std::pair<unsigned, std::string>>& initial) {
     const int sigfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
     if (sigfd < 0) fail("signalfd: " + errno_text());
 
-    unsigned count = options_.slots;
-    for (const auto& [index, token] : initial) count = std::max(count, index + 1);
+    const unsigned count = options_.slots;
+    for (const auto& [index, token] : initial)
+        if (index >= count) fail(fmt::format("--slot {}={}: slot {} is not served (slots 0-{}; see --slots)", index, token, index, count - 1));
     if (options_.port + count - 1 > 65535) fail("--port + slot exceeds 65535");
     for (unsigned i = 0; i < count; ++i) slots_.push_back(std::make_unique<Slot>(i));
 
@@ -456,43 +563,42 @@ int Server::run(const std::vector<std::pair<unsigned, std::string>>& initial) {
     log("serving {} slot(s) from {}; control socket {}", slots_.size(), store_.dir().string(),
         options_.control_path.string());
 
+    // One poll over the signal, the listening socket and every control client being read: a client
+    // that connects and sends nothing (or half a line) holds up nobody and is dropped at its deadline.
     for (;;) {
-        pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {sigfd, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        std::vector<pollfd> fds{{sigfd, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+        auto now = std::chrono::steady_clock::now();
+        int timeout_ms = -1;
+        for (const auto& c : clients_) {
+            fds.push_back({c.fd, POLLIN, 0});
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(c.deadline - now).count();
+            timeout_ms = timeout_ms < 0 ? static_cast<int>(std::max<long>(left, 0))
+                                        : std::min(timeout_ms, static_cast<int>(std::max<long>(left, 0)));
+        }
+        if (::poll(fds.data(), fds.size(), timeout_ms) < 0) {
             if (errno == EINTR) continue;
             fail("poll: " + errno_text());
         }
-        if (fds[1].revents) {
+        if (fds[0].revents) {
             signalfd_siginfo info{};
             [[maybe_unused]] ssize_t r = ::read(sigfd, &info, sizeof info);
             log("signal {}: shutting down", info.ssi_signo);
             break;
         }
-        if (!(fds[0].revents & POLLIN)) continue;
-        const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-        if (client < 0) continue;
-        timeval tv{5, 0};
-        ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ::setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        std::string line;
-        char ch;
-        while (line.size() < 4096) {
-            const ssize_t r = ::recv(client, &ch, 1, 0);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0 || ch == '\n') break;
-            line += ch;
+        // Clients first (in accept order), then new connections.
+        now = std::chrono::steady_clock::now();
+        std::vector<ControlClient> pending;
+        for (std::size_t i = 0; i < clients_.size(); ++i) {
+            ControlClient& c = clients_[i];
+            const bool done = (fds[i + 2].revents && serve_client(c)) || now >= c.deadline;
+            if (done) ::close(c.fd);
+            else pending.push_back(std::move(c));
         }
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        std::string reply;
-        try {
-            reply = handle(line);
-        } catch (const std::exception& e) {
-            reply = std::string("error: ") + e.what();
-        }
-        reply += "\n";
-        write_all(client, reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size());
-        ::close(client);
+        clients_ = std::move(pending);
+        if (fds[1].revents & POLLIN) accept_client();
     }
+    for (auto& c : clients_) ::close(c.fd);
+    clients_.clear();
     ::close(sigfd);
     slots_.clear();  // closes every vpcd connection (cards removed), waits for APDUs in flight
     ::close(listen_fd_);

@@ -3,10 +3,12 @@
 //
 // Threads: the main thread runs the control socket and signal handling; each inserted card has one
 // worker thread that owns the vpcd connection and answers vpcd's frames strictly one at a time.
+// Only the main thread starts and joins workers; a worker that ends by itself marks its slot
+// `ended_` (under the slot's mutex, together with clearing the token), and the main thread joins it
+// before the slot can take a card again.
 // Card state is only ever written by InProcessTransport (FileStorage: atomic replace).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -17,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "qscd/codec/bytes.hpp"
 #include "qscd/sim/simulator_store.hpp"
 
 namespace qscd::simd {
@@ -31,10 +34,14 @@ struct ServeOptions {
     bool verbose = false;
 };
 
+// How a misbehaving card reports its signature counter (DO 93 in GET DATA 7A, OpenPGP card 3.4 §8.2).
+enum class CounterFault { None, Stuck, Skip };
+
 struct Faults {
     std::optional<std::uint64_t> remove_after;  // answer this many more APDUs, then drop the card on the next
     unsigned delay_ms = 0;                      // sleep before every APDU answer
     bool mute = false;                          // swallow APDUs, keep the connection
+    CounterFault counter = CounterFault::None;  // stuck: a signature is not counted; skip: counted twice
     std::string describe() const;
 };
 
@@ -58,6 +65,9 @@ private:
     void run();  // worker: one vpcd connection
     bool wait_readable(int timeout_ms);  // false: woken (remove / shutdown) or error
     void reap();  // joins a worker that ended by itself (remove-after fault, vpcd closed)
+    void join_worker();  // main thread: joins the worker and closes its wake pipe
+    // The counter fault: shifts the counter the card reports from the one it keeps.
+    void apply_counter_fault(CounterFault fault, ByteView command, Bytes& response);
 
     const unsigned index_;
     std::mutex mutex_;
@@ -66,9 +76,12 @@ private:
     int sock_ = -1;
     int wake_[2] = {-1, -1};
     std::thread worker_;
-    std::atomic<bool> running_{false};
+    bool ended_ = false;       // the worker left its loop; the main thread must join it
     std::uint64_t apdus_ = 0;  // answered since insertion
     Faults faults_;
+    // Worker only (counter faults): the reported counter minus the card's, and the fault it belongs to.
+    std::int64_t counter_shift_ = 0;
+    CounterFault counter_mode_ = CounterFault::None;
     bool verbose_ = false;
 };
 
@@ -82,15 +95,26 @@ public:
     int run(const std::vector<std::pair<unsigned, std::string>>& initial);
 
 private:
+    // A control connection being read: one line, within kControlDeadline of its accept.
+    struct ControlClient {
+        int fd = -1;
+        std::string line;
+        std::chrono::steady_clock::time_point deadline;
+    };
+
     std::string handle(const std::string& line);
     Slot& slot(const std::string& arg);
     void bind_control();
+    void accept_client();
+    // Reads what the client has sent; true when it is done (answered, or dropped).
+    bool serve_client(ControlClient& client);
 
     ServeOptions options_;
     qscd::sim::SimulatorStore store_;
     std::vector<std::unique_ptr<Slot>> slots_;
     int listen_fd_ = -1;
     bool bound_ = false;
+    std::vector<ControlClient> clients_;
 };
 
 // Default control socket: $XDG_RUNTIME_DIR/qscd-sim.sock, else <state dir>/qscd-sim.sock.
