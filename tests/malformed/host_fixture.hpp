@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,10 +49,12 @@ inline qscd::PinPrompt fixed_pin(const char* pin) {
     return [pin](const qscd::PinRequest&) { return qscd::Pin(pin); };
 }
 
-// How an operation ended: a typed qscd::Error (its code), another exception, or no exception.
+// How an operation ended: a typed qscd::Error (its code and status word), another exception, or no
+// exception. code and sw are empty unless a qscd::Error was thrown, so `o.code == X` never holds by default.
 struct Outcome {
     enum Kind { Returned, QscdError, OtherException } kind = Returned;
-    qscd::ErrorCode code = qscd::ErrorCode::CardError;
+    std::optional<qscd::ErrorCode> code;
+    std::optional<qscd::StatusWord> sw;
     std::string what;
 };
 
@@ -62,6 +65,7 @@ inline Outcome run(const std::function<void()>& f) {
     } catch (const qscd::Error& e) {
         o.kind = Outcome::QscdError;
         o.code = e.code();
+        o.sw = e.sw();
         o.what = e.what();
     } catch (const std::exception& e) {
         o.kind = Outcome::OtherException;
