@@ -231,6 +231,8 @@ void sweep_card(KeyKind kind, const char* label) {
         sweep_state(card, s, sweep);
         ++states;
         std::printf("never_export %s: %-16s %7zu commands\n", label, name(s), sweep.sent() - before);
+        // The three keys were there for the whole sweep (TERMINATE, the last state, wipes them).
+        if (s != State::Terminated) CHECK(all_private_components(card) == secrets);
     }
     std::printf("never_export %s: %zu commands, %d states, %zu response bytes scanned, %zu secret windows found\n", label,
                 sweep.sent(), states, sweep.bytes_scanned(), sweep.leaks());
