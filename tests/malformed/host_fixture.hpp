@@ -2,6 +2,8 @@
 // (P-256 SIG key generated on the card, a certificate, factory PINs) and helpers to classify errors.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -78,3 +80,25 @@ inline Outcome run(const std::function<void()>& f) {
 }
 
 }  // namespace malformed
+
+// Failed checks on an Outcome print the error kind and status word by name.
+namespace Catch {
+template <>
+struct StringMaker<std::optional<qscd::ErrorCode>> {
+    static std::string convert(const std::optional<qscd::ErrorCode>& code) {
+        return code ? qscd::to_string(*code) : "(no qscd::Error)";
+    }
+};
+template <>
+struct StringMaker<qscd::ErrorCode> {
+    static std::string convert(qscd::ErrorCode code) { return qscd::to_string(code); }
+};
+template <>
+struct StringMaker<std::optional<qscd::StatusWord>> {
+    static std::string convert(const std::optional<qscd::StatusWord>& sw) { return sw ? sw->describe() : "(no status word)"; }
+};
+template <>
+struct StringMaker<qscd::StatusWord> {
+    static std::string convert(const qscd::StatusWord& sw) { return sw.describe(); }
+};
+}  // namespace Catch
