@@ -13,6 +13,9 @@ trap 'rm -rf "$dir"' EXIT
   printf 'METRIC\topensc.p256\t%s\n' 100
   printf 'METRIC\thash.qscd.rss_mib\t%s\n' 17
   printf 'METRIC\thash.raw.rss_mib\t%s\n' 4
+  printf 'METRIC\tcades.raw_sign_us\t%s\n' 250
+  printf 'METRIC\tcades.cms_us\t%s\n' 900
+  printf 'METRIC\tcades.self_check_us\t%s\n' 800
 } >"$dir/m.tsv"
 table=$(bash "$here/report.sh" "$dir/m.tsv" "$dir" 2>&1)
 fail=0
@@ -22,6 +25,8 @@ want "P-256 ECDSA, PIN once (batch: card crypto path)" "0.990x >=0.95    pass"
 want "OpenSC PKCS#11 vs qscd" "200        100 sig/s     2.000x"
 want "Peak RSS while hashing" "ours<=16  MISS"
 want "P-384 ECDSA, PIN per signature" "-          - sig/s          - >=0.95    n/a"
+want "CAdES-B-B work / one P-256 signature" "900        250 us        360.0% <=0.05    MISS"
+want "the self-check alone (one ECDSA verify)" "800        250 us        320.0%"
 grep -q '"row": "P-256 ECDSA, PIN per signature (QSCD default)", "ours": 200, "peer": 400, "unit": "sig/s", "ratio": 0.5, "target": ">=0.95", "result": "MISS"' \
   "$dir/results.json" || { echo "FAIL: results.json"; cat "$dir/results.json"; fail=1; }
 [ "$fail" = 0 ] || { echo "$table"; exit 1; }

@@ -39,7 +39,27 @@ inline const char* const kRsaQ =
     "e08a3de5ba7b1495cb699cfeca18bc49aaccbeb2eb75dd916acdb842855b2d26d06db2ac052ce22f43ba43218b67fa2d"
     "c632fe51e0e0afbc613c635dc1b5af4c6132061f286e8c3b36b2a95aac122d41";
 
+// Two more fixed RSA-2048 keys (e = 65537), for the decryption and authentication slots.
+inline const char* const kRsaDecP =
+    "f6686f3211b0a9b57e9c8f15cf964967ecc67bf19808bc99c956f3e29e2d2144803ca4e04363fb783d16c5f4b4f0cc1b"
+    "761215ea60c95e1a219a0ebf564be639e278a48521a0e86288ee65cf3a3c7ed8dd52722deae4e85f2486437233d2d048"
+    "b3e7792b7947dffbbc090ba54c10006fc88637b2450fbb3cc5f899957caaa149";
+inline const char* const kRsaDecQ =
+    "d7e84f0ef093dc857ace9270d399765cc92a91d785cbd78dfe28bc5d352a4345f905589f12bd82afed03ee18a2dc26c2"
+    "c3664fb3ab4a3a2af2b6bf919b2f9f8db9acf58e6f5dda6a9deec8ec5accc09e946bc2b71dc87600d40a058acc299bb5"
+    "8682d2f649ac257bd2f10d1045d9be23af3e7828982797c583b127fd12cb84c3";
+inline const char* const kRsaAutP =
+    "f0c4ea8f85e06a8840fb181acb85099d5f7792f6858dc0d1193e3854456d3a3bbbb0cf23b6f113f712fde476b83f4a6d"
+    "91ba672fe05d6b9c84d6c3f860e86e74b34513336d789c64ed79d374bb22bd1e8844f26a1b4ae78c68736a77d4ab65bf"
+    "9032a643298b528628bda5ba2f9b16f4c598eec4f3231c90c29c0e52ff40d6e1";
+inline const char* const kRsaAutQ =
+    "b99c20724866d193c15092e9b67d63cbfad857400f319f91d478aff401cd91ee2c50392418177874132d8251975799746f"
+    "a9fbc7e3a9f8f1b3f8a33aefd582ea03a05241daf52f8d3354c2a8ec04ef72abb648abc06d47ce33037c82d7ffd1626830"
+    "d5b4088f71633fcdc8e9ae40f1366358698d9bc8f69281104f6893ee4301";
+
 enum class KeyKind { P256, Rsa2048 };
+// Which key slots the card is personalised with: the signature key only, or SIG, DEC and AUT.
+enum class KeySlots { SigOnly, All };
 
 struct Reply {
     Bytes data;
@@ -48,7 +68,7 @@ struct Reply {
 
 class Card {
 public:
-    explicit Card(KeyKind kind = KeyKind::P256) : kind_(kind) {
+    explicit Card(KeyKind kind = KeyKind::P256, KeySlots slots = KeySlots::SigOnly) : kind_(kind) {
         card_ = std::make_unique<qscd::sim::VirtualCard>(storage_, random_, clock_, qscd::sim::CardOptions{1000});
         if (card_->format({0x00, 0x00, 0x00, 0x01}) != qscd::sim::StorageStatus::Ok)
             throw std::runtime_error("format failed");
@@ -57,9 +77,26 @@ public:
         verify(0x83, "12345678");
         if (kind == KeyKind::P256) {
             expect(send(apdu(0, 0x47, 0x80, 0x00, {0xB6, 0x00}, 256)), 0x9000, "GENERATE");
+            if (slots == KeySlots::All) {
+                // Algorithm attributes (§5): C2 = ECDH P-256 (12), C3 = ECDSA P-256 (13); then a key generated in each.
+                const Bytes p256_oid = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+                Bytes ecdh{0x12}, ecdsa{0x13};
+                ecdh.insert(ecdh.end(), p256_oid.begin(), p256_oid.end());
+                ecdsa.insert(ecdsa.end(), p256_oid.begin(), p256_oid.end());
+                expect(send(apdu(0, 0xDA, 0x00, 0xC2, ecdh)), 0x9000, "PUT DATA C2");
+                expect(send(apdu(0, 0xDA, 0x00, 0xC3, ecdsa)), 0x9000, "PUT DATA C3");
+                expect(send(apdu(0, 0x47, 0x80, 0x00, {0xB8, 0x00}, 256)), 0x9000, "GENERATE B8");
+                expect(send(apdu(0, 0x47, 0x80, 0x00, {0xA4, 0x00}, 256)), 0x9000, "GENERATE A4");
+            }
         } else {
             expect(send(apdu(0, 0xDA, 0x00, 0xC1, {0x01, 0x08, 0x00, 0x00, 0x20, 0x00})), 0x9000, "PUT DATA C1");
-            expect(send(apdu(0, 0xDB, 0x3F, 0xFF, rsa_import_template(), 0, true)), 0x9000, "import");
+            expect(send(apdu(0, 0xDB, 0x3F, 0xFF, rsa_import_template(0xB6, kRsaP, kRsaQ), 0, true)), 0x9000, "import");
+            if (slots == KeySlots::All) {  // C2 and C3 are RSA-2048 by default
+                expect(send(apdu(0, 0xDB, 0x3F, 0xFF, rsa_import_template(0xB8, kRsaDecP, kRsaDecQ), 0, true)), 0x9000,
+                       "import B8");
+                expect(send(apdu(0, 0xDB, 0x3F, 0xFF, rsa_import_template(0xA4, kRsaAutP, kRsaAutQ), 0, true)), 0x9000,
+                       "import A4");
+            }
         }
         // A certificate for the SIG key (the card does not parse it) and some cardholder data.
         expect(send(apdu(0, 0xA5, 0x02, 0x04, {0x60, 0x04, 0x5C, 0x02, 0x7F, 0x21})), 0x9000, "SELECT DATA");
@@ -117,13 +154,13 @@ public:
     }
 
 private:
-    static Bytes rsa_import_template() {
-        // §9.3: 4D { B6 00, 7F48 { 91 03, 92 81 80, 93 81 80 }, 5F48 { e ‖ p ‖ q } }
-        const Bytes p = hex(kRsaP), q = hex(kRsaQ);
+    static Bytes rsa_import_template(std::uint8_t crt, const char* p_hex, const char* q_hex) {
+        // §9.3: 4D { CRT 00, 7F48 { 91 03, 92 81 80, 93 81 80 }, 5F48 { e ‖ p ‖ q } }
+        const Bytes p = hex(p_hex), q = hex(q_hex);
         Bytes values{0x01, 0x00, 0x01};
         values.insert(values.end(), p.begin(), p.end());
         values.insert(values.end(), q.begin(), q.end());
-        Bytes body = {0xB6, 0x00};
+        Bytes body = {crt, 0x00};
         qscd::append_tlv(body, 0x7F48, hex("91 03 92 81 80 93 81 80"));
         qscd::append_tlv(body, 0x5F48, values);
         return qscd::encode_tlv(0x4D, body);

@@ -2,8 +2,11 @@
 // (P-256 SIG key generated on the card, a certificate, factory PINs) and helpers to classify errors.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,10 +51,12 @@ inline qscd::PinPrompt fixed_pin(const char* pin) {
     return [pin](const qscd::PinRequest&) { return qscd::Pin(pin); };
 }
 
-// How an operation ended: a typed qscd::Error (its code), another exception, or no exception.
+// How an operation ended: a typed qscd::Error (its code and status word), another exception, or no
+// exception. code and sw are empty unless a qscd::Error was thrown, so `o.code == X` never holds by default.
 struct Outcome {
     enum Kind { Returned, QscdError, OtherException } kind = Returned;
-    qscd::ErrorCode code = qscd::ErrorCode::CardError;
+    std::optional<qscd::ErrorCode> code;
+    std::optional<qscd::StatusWord> sw;
     std::string what;
 };
 
@@ -62,6 +67,7 @@ inline Outcome run(const std::function<void()>& f) {
     } catch (const qscd::Error& e) {
         o.kind = Outcome::QscdError;
         o.code = e.code();
+        o.sw = e.sw();
         o.what = e.what();
     } catch (const std::exception& e) {
         o.kind = Outcome::OtherException;
@@ -74,3 +80,25 @@ inline Outcome run(const std::function<void()>& f) {
 }
 
 }  // namespace malformed
+
+// Failed checks on an Outcome print the error kind and status word by name.
+namespace Catch {
+template <>
+struct StringMaker<std::optional<qscd::ErrorCode>> {
+    static std::string convert(const std::optional<qscd::ErrorCode>& code) {
+        return code ? qscd::to_string(*code) : "(no qscd::Error)";
+    }
+};
+template <>
+struct StringMaker<qscd::ErrorCode> {
+    static std::string convert(qscd::ErrorCode code) { return qscd::to_string(code); }
+};
+template <>
+struct StringMaker<std::optional<qscd::StatusWord>> {
+    static std::string convert(const std::optional<qscd::StatusWord>& sw) { return sw ? sw->describe() : "(no status word)"; }
+};
+template <>
+struct StringMaker<qscd::StatusWord> {
+    static std::string convert(const qscd::StatusWord& sw) { return sw.describe(); }
+};
+}  // namespace Catch

@@ -1,7 +1,8 @@
 // Never-export sweep (issue 6, item 4): every INS with P1/P2 classes, the full GET DATA tag space,
 // and the data-returning commands with their real arguments, in every reachable security state, on a
-// P-256 and an RSA-2048 card. No response (after following 61xx) may contain any 8-byte window of the
-// private key: the EC scalar, or RSA p, q, d, dp, dq, qinv, read from the simulator's own state.
+// P-256 and an RSA-2048 card with all three keys present (SIG, DEC, AUT). No response (after following
+// 61xx) may contain any 8-byte window of any of the three private keys: the EC scalars, or RSA p, q, d,
+// dp, dq, qinv, read from the simulator's own state.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -26,9 +27,12 @@ Bytes mpi_bytes(const mbedtls_mpi& x) {
     return b;
 }
 
-// The private components of the SIG key as the card stores it (DER in the state).
-std::vector<Bytes> private_components(const Card& card) {
-    const auto& der = card.state().slots[qscd::sim::kSlotSig].key_der;
+const std::size_t kSlots[] = {qscd::sim::kSlotSig, qscd::sim::kSlotDec, qscd::sim::kSlotAut};
+const char* slot_name(std::size_t slot) { return slot == qscd::sim::kSlotSig ? "SIG" : slot == qscd::sim::kSlotDec ? "DEC" : "AUT"; }
+
+// The private components of the key in `slot` as the card stores it (DER in the state).
+std::vector<Bytes> private_components(const Card& card, std::size_t slot) {
+    const auto& der = card.state().slots[slot].key_der;
     REQUIRE(!der.empty());
     qscd::sim::SystemRandom random;
     mbedtls_pk_context pk;
@@ -43,7 +47,8 @@ std::vector<Bytes> private_components(const Card& card) {
         REQUIRE(mbedtls_rsa_export_crt(rsa, &dp, &dq, &qp) == 0);
         for (auto* x : {&p, &q, &d, &dp, &dq, &qp}) out.push_back(mpi_bytes(*x));
         for (auto* x : {&p, &q, &d, &dp, &dq, &qp}) mbedtls_mpi_free(x);
-        CHECK(Bytes(out[0]) == hex(kRsaP));  // the state holds the key the test imported
+        // The state holds the key the test imported.
+        CHECK(Bytes(out[0]) == hex(slot == qscd::sim::kSlotSig ? kRsaP : slot == qscd::sim::kSlotDec ? kRsaDecP : kRsaAutP));
     } else {
         mbedtls_ecp_group grp;
         mbedtls_mpi d;
@@ -59,6 +64,20 @@ std::vector<Bytes> private_components(const Card& card) {
     }
     mbedtls_pk_free(&pk);
     return out;
+}
+
+// The components of all three keys; each key present and different from the others.
+std::vector<Bytes> all_private_components(const Card& card) {
+    std::vector<Bytes> all;
+    std::vector<Bytes> first_components;
+    for (std::size_t slot : kSlots) {
+        INFO("key slot " << slot_name(slot));
+        const auto components = private_components(card, slot);
+        for (const Bytes& seen : first_components) REQUIRE(seen != components[0]);
+        first_components.push_back(components[0]);
+        all.insert(all.end(), components.begin(), components.end());
+    }
+    return all;
 }
 
 std::uint64_t window(const std::uint8_t* p) {
@@ -192,12 +211,19 @@ void sweep_state(Card& card, State s, Sweep& sweep) {
     digest_info.insert(digest_info.end(), hash.begin(), hash.end());
     const Bytes& input = card.kind() == KeyKind::Rsa2048 ? digest_info : hash;
     sweep.send(apdu(0, 0x2A, 0x9E, 0x9A, input, 256));
-    sweep.send(apdu(0, 0x88, 0x00, 0x00, input, 256));
+    sweep.send(apdu(0, 0x88, 0x00, 0x00, input, 256));  // INTERNAL AUTHENTICATE: the AUT key
+    // PSO:DECIPHER with the DEC key (§7.2.11): RSA 00 ‖ cryptogram; ECDH A6 { 7F49 { 86 point } }.
+    Bytes cryptogram{0x00};
+    cryptogram.resize(257, 0x42);
+    Bytes point{0x04};
+    point.resize(65, 0x42);
+    const Bytes cipher_do = qscd::encode_tlv(0xA6, qscd::encode_tlv(0x7F49, qscd::encode_tlv(0x86, point)));
+    sweep.send(apdu(0, 0x2A, 0x80, 0x86, card.kind() == KeyKind::Rsa2048 ? cryptogram : cipher_do, 256, true));
 }
 
 void sweep_card(KeyKind kind, const char* label) {
-    Card card(kind);
-    const auto secrets = private_components(card);
+    Card card(kind, KeySlots::All);
+    const auto secrets = all_private_components(card);
     Sweep sweep(card, secrets);
     int states = 0;
     for (State s : {State::Unverified, State::Pw1Sign, State::Pw1Other, State::Pw3, State::Pw1Blocked, State::Terminated}) {
@@ -205,6 +231,8 @@ void sweep_card(KeyKind kind, const char* label) {
         sweep_state(card, s, sweep);
         ++states;
         std::printf("never_export %s: %-16s %7zu commands\n", label, name(s), sweep.sent() - before);
+        // The three keys were there for the whole sweep (TERMINATE, the last state, wipes them).
+        if (s != State::Terminated) CHECK(all_private_components(card) == secrets);
     }
     std::printf("never_export %s: %zu commands, %d states, %zu response bytes scanned, %zu secret windows found\n", label,
                 sweep.sent(), states, sweep.bytes_scanned(), sweep.leaks());
@@ -215,23 +243,33 @@ void sweep_card(KeyKind kind, const char* label) {
 
 }  // namespace
 
-TEST_CASE("never export: no response of a P-256 card contains its private scalar", "[malformed][never-export]") {
+TEST_CASE("never export: no response of a P-256 card contains the private scalar of its SIG, DEC or AUT key",
+          "[malformed][never-export]") {
     sweep_card(KeyKind::P256, "P-256");
 }
 
-TEST_CASE("never export: no response of an RSA-2048 card contains p, q, d, dp, dq or qinv", "[malformed][never-export]") {
+TEST_CASE("never export: no response of an RSA-2048 card contains p, q, d, dp, dq or qinv of its SIG, DEC or AUT key",
+          "[malformed][never-export]") {
     sweep_card(KeyKind::Rsa2048, "RSA-2048");
 }
 
-TEST_CASE("never export: the scanner finds a planted secret (the sweep can fail)", "[malformed][never-export]") {
-    Card card(KeyKind::P256);
-    const auto secrets = private_components(card);
-    // Plant the scalar's first 8 bytes in a readable DO (login data) and read it back.
-    card.verify(0x83, "12345678");
-    Bytes planted = hex("AA BB");
-    planted.insert(planted.end(), secrets[0].begin(), secrets[0].begin() + 8);
-    REQUIRE(card.send(apdu(0, 0xDA, 0x00, 0x5E, planted)).sw == 0x9000);
-    Sweep sweep(card, secrets);
-    sweep.send(hex("00 CA 00 5E 00"));
-    CHECK(sweep.leaks() == 1);
+TEST_CASE("never export: the scanner finds a planted secret of each of the SIG, DEC and AUT keys (the sweep can fail)",
+          "[malformed][never-export]") {
+    for (KeyKind kind : {KeyKind::P256, KeyKind::Rsa2048}) {
+        Card card(kind, KeySlots::All);
+        Sweep sweep(card, all_private_components(card));
+        card.verify(0x83, "12345678");
+        std::size_t planted = 0;
+        for (std::size_t slot : kSlots) {
+            // Plant 8 bytes of the key's first component (scalar or p) in a readable DO (login data), read it
+            // back. The two bytes before them are the secret's own, inverted: no second window can match.
+            INFO((kind == KeyKind::P256 ? "P-256 " : "RSA-2048 ") << slot_name(slot) << " key");
+            const Bytes secret = private_components(card, slot)[0];
+            Bytes login_data{static_cast<std::uint8_t>(~secret[3]), static_cast<std::uint8_t>(~secret[4])};
+            login_data.insert(login_data.end(), secret.begin() + 5, secret.begin() + 13);
+            REQUIRE(card.send(apdu(0, 0xDA, 0x00, 0x5E, login_data)).sw == 0x9000);
+            sweep.send(hex("00 CA 00 5E 00"));
+            CHECK(sweep.leaks() == ++planted);
+        }
+    }
 }

@@ -151,13 +151,20 @@ TEST_CASE("peer CVE class: use after free on card removal (handle used after Car
     CHECK(key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, fixed_pin(kUserPin)).size() == 64);
 }
 
+// The driver must judge a response by its status word before it looks at the data: each answer below
+// carries plausible data (a counter, a challenge, a signature, a public key) followed by an error
+// status word. The checks name the error kind and the status word it carries, so an answer taken as a
+// result fails them (Outcome::code and sw are empty unless a qscd::Error was thrown).
 TEST_CASE("peer CVE class: data after an unchecked error status word is never used", "[malformed][cve]") {
     FlexibleTransport t(personalised_image());
     auto token = token_over(t);
     auto key = token->key("SIG");
     answer_once(t, 0xCA, 0x00, hex("7A 05 93 03 00 00 05 6A 82"));
     auto o = run([&] { (void)token->signature_counter(); });
+    CHECK(o.kind == Outcome::QscdError);
     CHECK(o.code == ErrorCode::NotFound);
+    CHECK(o.sw == qscd::sw::kFileNotFound);
+    // 32 challenge bytes, exactly the length asked for, before 6F00.
     t.intercept = [](ByteView c, FlexibleTransport&) -> std::optional<Bytes> {
         if (c[1] != 0x84) return std::nullopt;
         Bytes b(32, 0x11);
@@ -165,17 +172,28 @@ TEST_CASE("peer CVE class: data after an unchecked error status word is never us
         b.push_back(0x00);
         return b;
     };
-    o = run([&] { (void)token->card().get_challenge(32); });
+    Bytes challenge;
+    o = run([&] { challenge = token->card().get_challenge(32); });
+    INFO("GET CHALLENGE: " << o.what);
+    CHECK(o.kind == Outcome::QscdError);
     CHECK(o.code == ErrorCode::CardError);
+    CHECK(o.sw == qscd::sw::kNoPreciseDiagnosis);
+    CHECK(challenge.empty());
+    // A P-256 signature's length (r || s) before 6F00.
     t.intercept = [](ByteView c, FlexibleTransport&) -> std::optional<Bytes> {
         if (c[1] != 0x2A) return std::nullopt;
-        Bytes b(64, 0x22);  // a signature-sized answer with 6F00
+        Bytes b(64, 0x22);
         b.push_back(0x6F);
         b.push_back(0x00);
         return b;
     };
-    o = run([&] { (void)key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, fixed_pin(kUserPin)); });
+    Bytes signature;
+    o = run([&] { signature = key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, fixed_pin(kUserPin)); });
+    INFO("PSO:CDS: " << o.what);
+    CHECK(o.kind == Outcome::QscdError);
     CHECK(o.code == ErrorCode::CardError);
+    CHECK(o.sw == qscd::sw::kNoPreciseDiagnosis);
+    CHECK(signature.empty());
     // A public key followed by 6A88 means "no key": keys() lists none rather than a stale key.
     Bytes pub = hex("7F 49 43 86 41 04");
     pub.resize(pub.size() + 64, 0x01);

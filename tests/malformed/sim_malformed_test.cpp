@@ -358,9 +358,26 @@ Family tlv_bombs(bool verified) {
 // ---- runner --------------------------------------------------------------------------------------
 
 struct Tally {
-    std::map<std::string, std::size_t> commands;
+    std::map<std::string, std::size_t> commands;      // per family (kind of malformation)
+    std::map<std::string, std::size_t> by_command;    // per command addressed (see command_name)
     std::size_t total = 0;
 };
+
+// The command a malformed APDU addresses: one of the implemented INS by name, any other INS value
+// together, or a header too short to carry an INS.
+std::string command_name(const Bytes& command) {
+    if (command.size() < 2) return "header < 2 bytes";
+    static const std::map<std::uint8_t, const char*> names = {
+        {0x20, "VERIFY"}, {0x24, "CHANGE REFERENCE DATA"}, {0x2C, "RESET RETRY COUNTER"}, {0x2A, "PSO"},
+        {0x88, "INTERNAL AUTHENTICATE"}, {0x84, "GET CHALLENGE"}, {0x47, "GENERATE ASYMMETRIC KEY PAIR"},
+        {0xCA, "GET DATA"}, {0xCC, "GET NEXT DATA"}, {0xDA, "PUT DATA"}, {0xDB, "PUT DATA (odd)"},
+        {0xA5, "SELECT DATA"}, {0xE6, "TERMINATE DF"}, {0x44, "ACTIVATE FILE"}, {0xC0, "GET RESPONSE"}, {0xA4, "SELECT"}};
+    const auto it = names.find(command[1]);
+    if (it == names.end()) return "other INS (240 values)";
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%02X %s", command[1], it->second);
+    return buf;
+}
 
 // Runs every case; each command must give its exact SW, and no case may commit anything.
 void run_family(Card& card, const std::string& name, const Family& family, Tally& tally) {
@@ -372,6 +389,7 @@ void run_family(Card& card, const std::string& name, const Family& family, Tally
         for (const Step& step : c) {
             const std::uint16_t sw = card.sw_of(step.command);
             ++sent;
+            ++tally.by_command[command_name(step.command)];
             if (sw != step.sw && mismatches.size() < 20) {
                 char buf[64];
                 std::snprintf(buf, sizeof buf, " -> %04X, expected %04X", sw, step.sw);
@@ -440,6 +458,8 @@ void print(const char* state, const Tally& tally) {
     std::printf("sim_malformed (%s):\n", state);
     for (const auto& [name, n] : tally.commands) std::printf("  %-18s %6zu commands\n", name.c_str(), n);
     std::printf("  %-18s %6zu commands\n", "total", tally.total);
+    std::printf("sim_malformed (%s), per command:\n", state);
+    for (const auto& [name, n] : tally.by_command) std::printf("  %-32s %6zu commands\n", name.c_str(), n);
 }
 
 }  // namespace
