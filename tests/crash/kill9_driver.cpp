@@ -12,7 +12,7 @@
 // killed there, else the loop fails.
 //
 // usage: kill9_driver QSCD_BINARY [--runs N] [--seed S] [--check-every N] [--max-delay-us N]
-// --max-delay-us fixes the kill window instead of calibrating it (0: kill at once; tests use it to
+// --max-delay-us fixes the kill window instead of calibrating it (0: kill before qscd starts; tests use it to
 // show that a loop without a kill inside a card operation fails).
 // Prints the counts; exit status 0 iff no invariant failed and enough kills landed inside a card operation.
 #include <fcntl.h>
@@ -145,6 +145,9 @@ Child Loop::spawn(const std::vector<std::string>& args, const std::map<std::stri
         argv.push_back(const_cast<char*>(o_.qscd.c_str()));
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
+        // A zero delay means "before the program starts": the child stops itself here, so the kill
+        // cannot land inside a card operation however the two processes are scheduled.
+        if (kill_after && kill_after->count() == 0) ::raise(SIGSTOP);
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }
