@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -43,10 +45,22 @@ std::vector<std::string> read_lines(int fd) {
 
 }  // namespace
 
-void append_audit_entry(const std::filesystem::path& log, const AuditEntry& e) {
-    if (log.has_parent_path()) std::filesystem::create_directories(log.parent_path());
+namespace {
+
+int open_for_append(const std::filesystem::path& log) {
+    std::error_code ec;
+    if (log.has_parent_path()) std::filesystem::create_directories(log.parent_path(), ec);
     const int fd = ::open(log.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) throw Error(ErrorCode::IoError, "cannot open the audit log " + log.string());
+    if (fd < 0) throw Error(ErrorCode::IoError, "cannot open the audit log " + log.string() + ": " + std::strerror(errno));
+    return fd;
+}
+
+}  // namespace
+
+void check_audit_log_writable(const std::filesystem::path& log) { ::close(open_for_append(log)); }
+
+void append_audit_entry(const std::filesystem::path& log, const AuditEntry& e) {
+    const int fd = open_for_append(log);
     ::flock(fd, LOCK_EX);  // two signers appending at once must still form one chain
     const auto lines = read_lines(fd);
     nlohmann::json j;

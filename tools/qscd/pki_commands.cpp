@@ -56,8 +56,7 @@ void add_pki_commands(CLI::App& app, GlobalOptions& global) {
     auto* issue_cmd = pki->add_subcommand("issue", "issue a TEST certificate for a public key (the key stays where it is)");
     auto o = std::make_shared<IssueOptions>();
     issue_cmd->add_option("--pubkey", o->public_key, "SubjectPublicKeyInfo (PEM or DER), e.g. from `openssl pkey -pubout`")
-        ->required()
-        ->check(CLI::ExistingFile);
+        ->required();  // a missing file is "not found" (exit 5), from read_file
     issue_cmd->add_option("--profile", o->profile, "qualified | non-qualified | seal")
         ->check(CLI::IsMember({"qualified", "non-qualified", "seal"}))
         ->capture_default_str();

@@ -72,9 +72,12 @@ Bytes compute_signature(OpenPgpCard& card, KeyType type, HashAlgorithm hash, Byt
     return signature;
 }
 
-void check_counter(OpenPgpCard& card, std::uint32_t before, std::uint32_t signatures) {
-    if (auto problem = unexpected_counter_step(before, card.signature_counter(), signatures))
+// Returns the counter values (before, after) that passed the check.
+CounterReading check_counter(OpenPgpCard& card, std::uint32_t before, std::uint32_t signatures) {
+    const std::uint32_t after = card.signature_counter();
+    if (auto problem = unexpected_counter_step(before, after, signatures))
         throw Error(ErrorCode::CardError, *problem + "; the signature is discarded");
+    return CounterReading{before, after};
 }
 
 // Batch signing under one PIN and one card transaction; the card must allow several signatures per
@@ -101,11 +104,12 @@ public:
         return signature;
     }
 
-    void finish() override {
+    std::optional<CounterReading> finish() override {
         if (done_ != count_) throw Error(ErrorCode::InvalidArgument, "batch signing: fewer signatures than announced");
-        check_counter(session_->card, counter_before_, static_cast<std::uint32_t>(count_));
+        const CounterReading counter = check_counter(session_->card, counter_before_, static_cast<std::uint32_t>(count_));
         logout_quietly(session_->card);  // no PIN state outlives the batch
         verified_ = false;
+        return counter;
     }
 
 private:
@@ -127,7 +131,7 @@ private:
 
     // No PIN caching: the prompt is asked for every signature, and the card forgets the
     // verification after one PSO:CDS when C4 byte 1 is 00 [§6.1].
-    Bytes do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) override {
+    CountedSignature do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) override {
         OpenPgpCard& card = session_->card;
         const std::uint32_t counter_before = select_and_verify(*session_, prompt);
         Bytes signature;
@@ -138,8 +142,8 @@ private:
             logout_quietly(card);
             throw;
         }
-        check_counter(card, counter_before, 1);
-        return signature;
+        const CounterReading counter = check_counter(card, counter_before, 1);
+        return {std::move(signature), counter};
     }
 
     std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, const PinPrompt& prompt) override {
