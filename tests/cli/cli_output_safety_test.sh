@@ -125,6 +125,25 @@ rm b2.txt.p7s
 expect 0 "the batch signs once the outputs are fine" -- env QSCD_PIN=123456 "$qscd" sign-batch --token batcher --confirm b1.txt b2.txt
 contains "batch counter as read in its transaction" "card signature counter $nb → $((nb + 2))"
 
+# ---- Two creations of one name: the second waits for the first and is refused, never replaces it ---
+# The test plays the first creator: it holds the token's lock while it puts a token in place.
+exec 8>"$QSCD_SIM_DIR/twice.lock"; flock -x 8
+"$qscd" sim create --name twice >twice.out 2>&1 8>&- &
+second=$!
+for _ in $(seq 50); do   # until it waits for the lock (/proc/locks: "-> FLOCK ... PID"), at most 5 s
+  grep -qE -- "-> FLOCK +ADVISORY +WRITE +$second " /proc/locks && break
+  kill -0 "$second" 2>/dev/null || break
+  sleep 0.1
+done
+cp "$QSCD_SIM_DIR/alice.qscdsim" "$QSCD_SIM_DIR/twice.qscdsim"
+sum=$(sha256sum <"$QSCD_SIM_DIR/twice.qscdsim")
+flock -u 8; exec 8>&-
+wait "$second"; rc=$?
+out=$(cat twice.out)
+[ "$rc" = 2 ] && ok "a concurrent creation of the same name is refused (exit 2)" || bad "concurrent creation: exit $rc: $out"
+contains "the refusal names the token" "token 'twice' already exists"
+[ "$sum" = "$(sha256sum <"$QSCD_SIM_DIR/twice.qscdsim")" ] && ok "the first token is untouched" || bad "the first token was replaced"
+
 # ---- sim create: nothing left behind on failure, no chmod of an existing directory ---------------
 mkdir -p s2 && touch s2/test-pki       # the test PKI cannot be created: creation fails half-way
 expect 1 "sim create fails when the test PKI cannot be made" -- "$qscd" --state s2 sim create --name half
