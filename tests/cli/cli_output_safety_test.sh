@@ -38,6 +38,18 @@ expect 2 "sign-batch: a directory is a usage error" -- env QSCD_PIN=123456 "$qsc
 contains "sign-batch names the directory as such" "adir is a directory"
 expect 5 "a missing --chain file is not found" -- env QSCD_PIN=123456 "$qscd" sign --token alice --in doc.txt --chain nosuch.pem
 expect 5 "a missing --pubkey file is not found" -- "$qscd" pki issue --pubkey nosuch.pem --given X --out x.pem
+echo "not PEM" > junk.pem
+expect 1 "a --chain file without certificates is a failure, not a usage error" -- env QSCD_PIN=123456 "$qscd" sign --token alice --in doc.txt --chain junk.pem
+contains "the bad chain file is named" "junk.pem"
+expect 1 "a --pubkey file without a key is a failure, not a usage error" -- "$qscd" pki issue --pubkey junk.pem --given X --out x.pem
+contains "the bad key file is named" "junk.pem"
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkey -pubout -out key.pub 2>/dev/null
+expect 2 "pki issue does not replace a directory" -- "$qscd" pki issue --pubkey key.pub --given X --out adir
+contains "the directory output is named" "adir is a directory"
+expect 2 "a directory as the audit log is named as such" -- "$qscd" audit verify --log adir
+contains "audit verify names the directory" "adir is a directory"
+expect 2 "sign refuses a directory as its audit log, before the PIN" -- setsid -w "$qscd" sign --token alice --in doc.txt -o x.p7s --audit-log adir
+[ ! -e x.p7s ] && ok "nothing signed without an audit log" || bad "signed although the audit log is a directory"
 
 # ---- Outputs: only regular files are replaced, even with --force -----------------------------------
 n0=$(counter alice)

@@ -49,10 +49,16 @@ std::vector<Bytes> load_pem_bundle(const std::filesystem::path& path) {
     const Bytes raw = read_file(path);
     const std::string text(raw.begin(), raw.end());
     std::vector<Bytes> certs;
-    for (std::size_t at = text.find("-----BEGIN CERTIFICATE-----"); at != std::string::npos;
-         at = text.find("-----BEGIN CERTIFICATE-----", at + 1))
-        certs.push_back(pem_to_der(std::string_view(text).substr(at)));
-    if (certs.empty()) throw Error(ErrorCode::InvalidArgument, "no certificate in " + path.string());
+    // A file that exists but holds no usable certificate is a failure (exit 1) naming the file, not a
+    // command-line error: the same as a corrupt CA file for `qscd verify`.
+    try {
+        for (std::size_t at = text.find("-----BEGIN CERTIFICATE-----"); at != std::string::npos;
+             at = text.find("-----BEGIN CERTIFICATE-----", at + 1))
+            certs.push_back(pem_to_der(std::string_view(text).substr(at)));
+    } catch (const Error& e) {
+        throw Error(ErrorCode::CryptoError, path.string() + ": " + e.what());
+    }
+    if (certs.empty()) throw Error(ErrorCode::CryptoError, "no certificate in " + path.string());
     return certs;
 }
 
