@@ -63,7 +63,7 @@ TEST_CASE("atomic file: only a regular file is replaced, even when replacing is 
     CHECK(text_of(dir / "old") == "new");
 }
 
-TEST_CASE("atomic file: an output is reserved before the work, and errors name it, not a temporary", "[signing][atomic_file]") {
+TEST_CASE("atomic file: an output is checked before the work, and errors name it, not a temporary", "[signing][atomic_file]") {
     test::TempDir dir;
     const fs::path unwritable = dir / "missing" / "out.p7s";
     try {
@@ -75,7 +75,7 @@ TEST_CASE("atomic file: an output is reserved before the work, and errors name i
         CHECK(std::string(e.what()).find(".tmp") == std::string::npos);
     }
     {
-        PendingFile abandoned(dir / "out.p7s", 0644, false);  // the card refused: never committed
+        PendingFile abandoned(dir / "out.p7s", 0644, false);  // the card refused: never committed, nothing left
     }
     CHECK(entries(dir.path()) == 0);
 

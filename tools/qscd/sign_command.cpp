@@ -97,8 +97,8 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     const bool to_stdout = o.output == "-";
     const std::filesystem::path out = o.output.empty() ? std::filesystem::path(o.input + (o.format == "cades" ? ".p7s" : ".sig")) : std::filesystem::path(o.output);
     check_document(in);
-    // The output is reserved before the card is even opened: the PIN is never asked, and the card
-    // never signs, for a signature that could not be written.
+    // The output is checked (its kind, and that a file can be created there) before the card is even
+    // opened: the PIN is never asked, and the card never signs, for a signature that cannot be written.
     std::optional<PendingFile> pending;
     if (!to_stdout) {
         refuse_output_over_input(out, in);
@@ -207,7 +207,7 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
                 throw Error(ErrorCode::InvalidArgument, name + " is the same document as " + earlier.string() + "; list each document once");
         inputs.push_back(in);
     }
-    std::vector<PendingFile> outputs;  // reserved before the PIN, like `qscd sign`
+    std::vector<PendingFile> outputs;  // checked before the PIN, like `qscd sign`
     for (const auto& in : inputs) {
         const std::filesystem::path out(in.string() + ".p7s");
         const auto where = std::filesystem::weakly_canonical(out);

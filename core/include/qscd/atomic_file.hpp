@@ -19,30 +19,25 @@ const char* describe(FileKind kind);
 // True when both paths name the same file (same device and inode; links and ./ spellings included).
 bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
 
-// An output reserved before the work that produces it: the constructor checks that `path` is absent,
+// An output checked before the work that produces it: the constructor checks that `path` is absent,
 // or a regular file when `replace` is set (never a directory, FIFO, device or socket, even through a
-// symbolic link: Error(InvalidArgument) naming it), and creates the temporary file beside it, so an
-// output that cannot be written fails before a card is asked to sign. commit() writes the data, syncs,
-// re-checks the target and renames the temporary over it; without a commit the temporary is removed.
-// Every error names `path`, never the temporary.
+// symbolic link: Error(InvalidArgument) naming it), and that a file can be created beside it (a probe
+// is created and removed at once: nothing is left if the process dies meanwhile), so an output that
+// cannot be written fails before a card is asked to sign. commit() writes a temporary, syncs it,
+// re-checks the target and renames the temporary over it (without `replace`, never over a file that
+// appeared meanwhile). Every error names `path`, never the temporary.
 class PendingFile {
 public:
     PendingFile(std::filesystem::path path, mode_t mode, bool replace);
-    ~PendingFile();
-    PendingFile(const PendingFile&) = delete;
-    PendingFile& operator=(const PendingFile&) = delete;
-    PendingFile(PendingFile&& other) noexcept;
-    PendingFile& operator=(PendingFile&&) = delete;
 
     const std::filesystem::path& path() const { return path_; }
     void commit(ByteView data);
 
 private:
-    void discard() noexcept;
-
-    std::filesystem::path path_, temp_;
+    std::filesystem::path path_;
+    mode_t mode_;
     bool replace_;
-    int fd_ = -1;
+    bool committed_ = false;
 };
 
 // Refuses (Error(InvalidArgument)) an existing `path` that is not a regular file, or any existing file

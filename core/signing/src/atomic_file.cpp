@@ -30,6 +30,8 @@ public:
     }
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
+    Fd(Fd&& other) noexcept : fd_(other.release()) {}
+    Fd& operator=(Fd&&) = delete;
     int get() const { return fd_; }
     int release() { return std::exchange(fd_, -1); }
 
@@ -82,81 +84,87 @@ void check_output_path(const std::filesystem::path& path, bool replace) {
     if (!replace) throw Error(ErrorCode::InvalidArgument, path.string() + " exists; use --force to replace it");
 }
 
-PendingFile::PendingFile(std::filesystem::path path, mode_t mode, bool replace) : path_(std::move(path)), replace_(replace) {
-    check_output_path(path_, replace_);
-    const std::filesystem::path dir = path_.parent_path().empty() ? std::filesystem::path(".") : path_.parent_path();
+namespace {
+
+std::filesystem::path directory_of(const std::filesystem::path& path) {
+    return path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+}
+
+// A fresh temporary beside `path`, created exclusively with `mode`: O_EXCL never follows or reuses
+// someone else's file, and the mode applies from the first byte on. Errors name `path`.
+Fd create_temporary(const std::filesystem::path& path, mode_t mode, std::filesystem::path& temp) {
     std::uint8_t nonce[6];
     random_bytes(nonce);
-    temp_ = dir / ("." + path_.filename().string() + "." + to_hex(nonce, "") + ".tmp");
-    // O_EXCL: never follow or reuse someone else's file; the mode applies from the first byte on.
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd_ < 0) io_fail("cannot create", path_, errno);
-    if (::fchmod(fd_, mode) != 0) {  // umask may have narrowed/widened it
+    temp = directory_of(path) / ("." + path.filename().string() + "." + to_hex(nonce, "") + ".tmp");
+    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    if (fd.get() < 0) io_fail("cannot create", path, errno);
+    if (::fchmod(fd.get(), mode) != 0) {  // umask may have narrowed/widened it
         const int err = errno;
-        discard();
-        io_fail("cannot set the mode of", path_, err);
+        ::unlink(temp.c_str());
+        io_fail("cannot set the mode of", path, err);
     }
+    return fd;
 }
 
-PendingFile::PendingFile(PendingFile&& other) noexcept
-    : path_(std::move(other.path_)), temp_(std::move(other.temp_)), replace_(other.replace_), fd_(std::exchange(other.fd_, -1)) {
-    other.temp_.clear();
-}
+}  // namespace
 
-PendingFile::~PendingFile() { discard(); }
-
-void PendingFile::discard() noexcept {
-    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-    if (!temp_.empty()) ::unlink(temp_.c_str());
-    temp_.clear();
+PendingFile::PendingFile(std::filesystem::path path, mode_t mode, bool replace) : path_(std::move(path)), mode_(mode), replace_(replace) {
+    check_output_path(path_, replace_);
+    // Probe: the file can be created in its directory now. Nothing is kept open or on disk while the
+    // work runs, so a process killed meanwhile (Ctrl-C at the PIN prompt) leaves no temporary behind.
+    std::filesystem::path probe;
+    create_temporary(path_, mode_, probe);
+    ::unlink(probe.c_str());
 }
 
 void PendingFile::commit(ByteView data) {
-    if (temp_.empty()) throw Error(ErrorCode::InvalidArgument, "output " + path_.string() + " was already written");
+    if (committed_) throw Error(ErrorCode::InvalidArgument, "output " + path_.string() + " was already written");
+    std::filesystem::path temp;
+    Fd fd = create_temporary(path_, mode_, temp);
     auto fail = [&](const std::string& what) {
         const int err = errno;
-        discard();
+        if (fd.get() >= 0) ::close(fd.release());
+        ::unlink(temp.c_str());
         io_fail(what, path_, err);
     };
     std::size_t done = 0;
     while (done < data.size()) {
-        ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+        ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
         if (n < 0) {
             if (errno == EINTR) continue;
             fail("cannot write");
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd_) != 0) fail("cannot sync");
-    if (::close(std::exchange(fd_, -1)) != 0) fail("cannot close");
+    if (::fsync(fd.get()) != 0) fail("cannot sync");
+    if (::close(fd.release()) != 0) fail("cannot close");
     try {
-        check_output_path(path_, replace_);  // something may have appeared there while the card signed
+        check_output_path(path_, replace_);  // something may have appeared there while the work ran
     } catch (...) {
-        discard();
+        ::unlink(temp.c_str());
         throw;
     }
     if (replace_) {
-        if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename into");
-    } else if (::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) != 0) {
+        if (::rename(temp.c_str(), path_.c_str()) != 0) fail("cannot rename into");
+    } else if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) != 0) {
         // No clobbering even in a race: the rename fails if anything took the name meanwhile.
-        if (errno == EEXIST) {
-            discard();
+        int err = errno;
+        if (err == EINVAL || err == ENOSYS) {  // file systems without RENAME_NOREPLACE: link, then unlink
+            err = ::link(temp.c_str(), path_.c_str()) == 0 ? 0 : errno;
+            ::unlink(temp.c_str());
+        }
+        if (err == EEXIST) {
+            ::unlink(temp.c_str());
             throw Error(ErrorCode::InvalidArgument, path_.string() + " exists; use --force to replace it");
         }
-        if (errno != EINVAL && errno != ENOSYS) fail("cannot rename into");
-        if (::link(temp_.c_str(), path_.c_str()) != 0) {  // file systems without RENAME_NOREPLACE
-            if (errno == EEXIST) {
-                discard();
-                throw Error(ErrorCode::InvalidArgument, path_.string() + " exists; use --force to replace it");
-            }
+        if (err != 0) {
+            errno = err;
             fail("cannot create");
         }
-        ::unlink(temp_.c_str());
     }
-    temp_.clear();
+    committed_ = true;
     // The rename itself is only durable once the directory entry is on disk.
-    const std::filesystem::path dir = path_.parent_path().empty() ? std::filesystem::path(".") : path_.parent_path();
-    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    Fd dfd(::open(directory_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.get() < 0 || ::fsync(dfd.get()) != 0) io_fail("cannot sync directory of", path_, errno);
 }
 
