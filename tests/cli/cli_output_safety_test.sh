@@ -86,6 +86,17 @@ lacks "the write error does not name a temporary file" ".tmp"
 expect 1 "the same with a PIN at hand" -- env QSCD_PIN=123456 "$qscd" sign --token alice --in doc.txt -o missing-dir/doc.p7s
 [ "$(counter alice)" = "$n0" ] && ok "the card never signed for an unwritable output" || bad "counter went from $n0 to $(counter alice)"
 
+# Killed while the PIN is asked: nothing is left in the output's directory (no temporary either)
+mkdir killed; mkfifo pin.fifo
+"$qscd" sign --token alice --in doc.txt -o killed/doc.p7s --pin-fd 3 3<>pin.fifo >/dev/null 2>&1 &
+victim=$!
+for _ in $(seq 100); do   # until it reads the PIN (at most 10 s)
+  grep -q pipe_read "/proc/$victim/wchan" 2>/dev/null && break
+  sleep 0.1
+done
+kill -9 "$victim"; wait "$victim" 2>/dev/null
+[ -z "$(ls -A killed)" ] && ok "a signer killed at the PIN prompt leaves nothing" || bad "left behind: $(ls -A killed)"
+
 # -o - writes the signature to standard output, and only the signature
 if QSCD_PIN=123456 "$qscd" sign --token alice --in doc.txt -o - >stdout.p7s 2>stderr.txt </dev/null; then
   ok "-o - signs"; else bad "-o - failed: $(cat stderr.txt)"; fi
