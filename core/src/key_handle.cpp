@@ -4,7 +4,7 @@
 
 namespace qscd {
 
-Bytes KeyHandle::sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) {
+CountedSignature KeyHandle::sign_hash_counted(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) {
     if (digest.size() != digest_size(hash))
         throw Error(ErrorCode::InvalidArgument, std::string("digest is ") + std::to_string(digest.size()) +
                                                     " bytes, " + to_string(hash) + " needs " +

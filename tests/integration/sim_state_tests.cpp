@@ -235,7 +235,7 @@ TEST_CASE("sim token store: create, list, open, mode 0600, duplicate and invalid
         (void)e;
         ++files;
     }
-    REQUIRE(files == 3);  // alice.qscdsim, alice.lock, bob.qscdsim
+    REQUIRE(files == 4);  // alice.qscdsim, alice.lock, bob.qscdsim, bob.lock (creation takes the token's lock)
 }
 
 TEST_CASE("sim two transports on one token see each other's commits") {

@@ -4,11 +4,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "qscd/atomic_file.hpp"
 #include "qscd/error.hpp"
 #include "qscd/signing/hashing.hpp"
 
@@ -43,10 +46,31 @@ std::vector<std::string> read_lines(int fd) {
 
 }  // namespace
 
-void append_audit_entry(const std::filesystem::path& log, const AuditEntry& e) {
-    if (log.has_parent_path()) std::filesystem::create_directories(log.parent_path());
+namespace {
+
+// The log is a regular file or nothing yet: a directory, FIFO or device given as the log is named
+// as such (exit 2), like a document or an output.
+void check_log_kind(const std::filesystem::path& log) {
+    const FileKind kind = file_kind(log);
+    if (kind != FileKind::Regular && kind != FileKind::Missing)
+        throw Error(ErrorCode::InvalidArgument, log.string() + " is " + describe(kind) + ", not an audit log");
+}
+
+int open_for_append(const std::filesystem::path& log) {
+    check_log_kind(log);
+    std::error_code ec;
+    if (log.has_parent_path()) std::filesystem::create_directories(log.parent_path(), ec);
     const int fd = ::open(log.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) throw Error(ErrorCode::IoError, "cannot open the audit log " + log.string());
+    if (fd < 0) throw Error(ErrorCode::IoError, "cannot open the audit log " + log.string() + ": " + std::strerror(errno));
+    return fd;
+}
+
+}  // namespace
+
+void check_audit_log_writable(const std::filesystem::path& log) { ::close(open_for_append(log)); }
+
+void append_audit_entry(const std::filesystem::path& log, const AuditEntry& e) {
+    const int fd = open_for_append(log);
     ::flock(fd, LOCK_EX);  // two signers appending at once must still form one chain
     const auto lines = read_lines(fd);
     nlohmann::json j;
@@ -69,6 +93,7 @@ void append_audit_entry(const std::filesystem::path& log, const AuditEntry& e) {
 }
 
 AuditCheck verify_audit_log(const std::filesystem::path& log) {
+    check_log_kind(log);
     const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error(ErrorCode::NotFound, "no audit log at " + log.string());
     const auto lines = read_lines(fd);

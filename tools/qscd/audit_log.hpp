@@ -21,6 +21,9 @@ struct AuditEntry {
     std::string result;              // "signed", or what went wrong
 };
 
+// Before the card is asked: the log can be opened for appending (creates it, mode 0600, if needed), so a
+// signature is never made that cannot be logged. Error(IoError) naming the log.
+void check_audit_log_writable(const std::filesystem::path& log);
 // Appends one entry (locks the file, fsyncs it). Creates the file (mode 0600) if needed.
 void append_audit_entry(const std::filesystem::path& log, const AuditEntry& entry);
 

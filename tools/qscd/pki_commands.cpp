@@ -57,12 +57,19 @@ void revoke(const GlobalOptions& global, const RevokeOptions& o) {
 void issue(const GlobalOptions& global, const IssueOptions& o) {
     const Bytes raw = read_file(o.public_key);
     const std::string_view text(reinterpret_cast<const char*>(raw.data()), raw.size());
-    const Bytes spki = text.find("-----BEGIN") != std::string_view::npos ? pem_to_der(text) : raw;
     const TestPki pki = load_or_create_test_pki(make_source(global).state_dir() / "test-pki");
     const CertificateKind kind = o.profile == "seal" ? CertificateKind::LegalPersonSeal
                                  : o.profile == "non-qualified" ? CertificateKind::NaturalPersonNonQualified
                                                                 : CertificateKind::NaturalPersonQualified;
-    const Bytes cert = issue_certificate(pki.issuing, spki, profile_for(kind, o.given, o.surname, o.id));
+    Bytes cert;
+    try {
+        const Bytes spki = text.find("-----BEGIN") != std::string_view::npos ? pem_to_der(text) : raw;
+        cert = issue_certificate(pki.issuing, spki, profile_for(kind, o.given, o.surname, o.id));
+    } catch (const Error& e) {
+        // The file exists but holds no usable public key: a failure naming the file (exit 1).
+        if (e.code() != ErrorCode::InvalidArgument) throw;
+        throw Error(ErrorCode::CryptoError, o.public_key + ": " + e.what());
+    }
     const std::string pem = der_to_pem(cert, "CERTIFICATE");
     write_file_atomic(o.out, as_bytes(pem), 0644);
     fmt::print("Issued {} ({}) → {}\n", summarize_certificate(cert).subject, to_string(kind), o.out);
@@ -77,8 +84,7 @@ void add_pki_commands(CLI::App& app, GlobalOptions& global) {
     auto* issue_cmd = pki->add_subcommand("issue", "issue a TEST certificate for a public key (the key stays where it is)");
     auto o = std::make_shared<IssueOptions>();
     issue_cmd->add_option("--pubkey", o->public_key, "SubjectPublicKeyInfo (PEM or DER), e.g. from `openssl pkey -pubout`")
-        ->required()
-        ->check(CLI::ExistingFile);
+        ->required();  // a missing file is "not found" (exit 5), from read_file
     issue_cmd->add_option("--profile", o->profile, "qualified | non-qualified | seal")
         ->check(CLI::IsMember({"qualified", "non-qualified", "seal"}))
         ->capture_default_str();

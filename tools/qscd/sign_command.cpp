@@ -49,10 +49,16 @@ std::vector<Bytes> load_pem_bundle(const std::filesystem::path& path) {
     const Bytes raw = read_file(path);
     const std::string text(raw.begin(), raw.end());
     std::vector<Bytes> certs;
-    for (std::size_t at = text.find("-----BEGIN CERTIFICATE-----"); at != std::string::npos;
-         at = text.find("-----BEGIN CERTIFICATE-----", at + 1))
-        certs.push_back(pem_to_der(std::string_view(text).substr(at)));
-    if (certs.empty()) throw Error(ErrorCode::InvalidArgument, "no certificate in " + path.string());
+    // A file that exists but holds no usable certificate is a failure (exit 1) naming the file, not a
+    // command-line error: the same as a corrupt CA file for `qscd verify`.
+    try {
+        for (std::size_t at = text.find("-----BEGIN CERTIFICATE-----"); at != std::string::npos;
+             at = text.find("-----BEGIN CERTIFICATE-----", at + 1))
+            certs.push_back(pem_to_der(std::string_view(text).substr(at)));
+    } catch (const Error& e) {
+        throw Error(ErrorCode::CryptoError, path.string() + ": " + e.what());
+    }
+    if (certs.empty()) throw Error(ErrorCode::CryptoError, "no certificate in " + path.string());
     return certs;
 }
 
@@ -67,12 +73,40 @@ std::vector<Bytes> chain_for(const GlobalOptions& global, const SignOptions& o, 
     return local;
 }
 
+// A document is a regular file: NotFound when it is missing, InvalidArgument naming what it is
+// otherwise (a directory, FIFO or device is a wrong argument, not a missing file).
+void check_document(const std::filesystem::path& in) {
+    const FileKind kind = file_kind(in);
+    if (kind == FileKind::Missing) throw Error(ErrorCode::NotFound, "no such document: " + in.string());
+    if (kind != FileKind::Regular)
+        throw Error(ErrorCode::InvalidArgument, in.string() + " is " + describe(kind) + ", not a document to sign");
+}
+
+void refuse_output_over_input(const std::filesystem::path& out, const std::filesystem::path& in) {
+    if (same_file(out, in))
+        throw Error(ErrorCode::InvalidArgument, out.string() + " is the document " + in.string() + " itself; choose another output");
+}
+
+void write_to_stdout(ByteView data) {
+    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0)
+        throw Error(ErrorCode::IoError, "cannot write the signature to standard output");
+}
+
 void sign(const GlobalOptions& global, const SignOptions& o) {
     const std::filesystem::path in(o.input);
+    const bool to_stdout = o.output == "-";
     const std::filesystem::path out = o.output.empty() ? std::filesystem::path(o.input + (o.format == "cades" ? ".p7s" : ".sig")) : std::filesystem::path(o.output);
-    if (!std::filesystem::is_regular_file(in)) throw Error(ErrorCode::NotFound, "no such document: " + in.string());
-    if (std::filesystem::exists(out) && !o.force)
-        throw Error(ErrorCode::InvalidArgument, out.string() + " exists; use --force to replace it");
+    check_document(in);
+    // The output is checked (its kind, and that a file can be created there) before the card is even
+    // opened: the PIN is never asked, and the card never signs, for a signature that cannot be written.
+    std::optional<PendingFile> pending;
+    if (!to_stdout) {
+        refuse_output_over_input(out, in);
+        pending.emplace(out, 0644, o.force);
+    }
+    const std::string out_name = to_stdout ? std::string("standard output") : out.string();
+    // With -o - standard output carries the signature only; the report goes to stderr.
+    std::FILE* report = to_stdout ? stderr : stdout;
 
     auto token = open_token(global, o.choice);
     auto key = token->key("SIG");
@@ -94,13 +128,17 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     audit.hash_algorithm = to_string(hash);
     audit.level = to_string(level_of(o.level));
     const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
-    audit.counter_before = token->signature_counter();
+    check_audit_log_writable(log_path);
+    audit.counter_before = token->signature_counter();  // for a failed attempt's log line only
     const PinPrompt prompt = make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"});
 
     Bytes result;
+    std::optional<CounterReading> counter;  // as read inside the signing transaction
     try {
         if (o.format == "raw") {
-            const Bytes signature = key->sign_hash(hash, digest, prompt);
+            CountedSignature signed_hash = key->sign_hash_counted(hash, digest, prompt);
+            counter = signed_hash.counter;
+            const Bytes& signature = signed_hash.signature;
             if (!verify_signature(a.public_key, a.scheme, hash, digest, signature))
                 throw Error(ErrorCode::VerificationFailed, "the card's signature does not verify against its public key");
             // DER for ECDSA so that `openssl dgst -verify` reads it; PKCS#1 bytes for RSA.
@@ -112,25 +150,35 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
             signer.certificate_der = a.certificate;
             signer.chain_der = chain_for(global, o, a.certificate);
             signer.scheme = a.scheme;
-            signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return key->sign_hash(h, d, prompt); };
+            signer.sign_digest = [&](HashAlgorithm h, ByteView d) {
+                CountedSignature signed_hash = key->sign_hash_counted(h, d, prompt);
+                counter = signed_hash.counter;
+                return std::move(signed_hash.signature);
+            };
             // create_cades_detached checks the card's signature against the certificate before
             // embedding it: a card whose key no longer matches its certificate produces no file.
             result = create_cades_detached(signer, hash, digest, std::chrono::system_clock::now());
         }
-        // For the log only: the driver already checked, inside the signing transaction, that the
-        // card's counter rose by exactly one (other programs may sign between these reads).
-        audit.counter_after = token->signature_counter();
+        // The driver checked, inside the signing transaction, that the card's counter rose by exactly
+        // one; those are the values shown and logged (other programs may sign before or after).
+        if (counter) {
+            audit.counter_before = counter->before;
+            audit.counter_after = counter->after;
+        } else {
+            audit.counter_before = audit.counter_after = std::nullopt;
+        }
+        if (to_stdout) write_to_stdout(result);
+        else pending->commit(result);
     } catch (const Error& e) {
         audit.result = std::string("failed: ") + e.what();
         append_audit_entry(log_path, audit);
         throw;
     }
-    write_file_atomic(out, result, 0644);
-    audit.result = "signed " + out.string();
+    audit.result = "signed " + out_name;
     append_audit_entry(log_path, audit);
-    fmt::print("Signed {} ({} {}) → {}\n", in.string(), to_string(hash), to_hex(digest, ""), out.string());
-    fmt::print("Policy: {} requirements met before signing\n", to_string(level_of(o.level)));
-    fmt::print("Card signature counter: {} → {}\n", *audit.counter_before, *audit.counter_after);
+    fmt::print(report, "Signed {} ({} {}) → {}\n", in.string(), to_string(hash), to_hex(digest, ""), out_name);
+    fmt::print(report, "Policy: {} requirements met before signing\n", to_string(level_of(o.level)));
+    if (counter) fmt::print(report, "Card signature counter: {} → {}\n", counter->before, counter->after);
 }
 
 struct BatchOptions {
@@ -148,13 +196,29 @@ struct BatchOptions {
 // One PIN entry for N documents — only where the card allows it, and only after the documents and
 // their hashes were shown (sole control: the holder knows what the PIN will authorise).
 void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
-    std::vector<std::filesystem::path> inputs, outputs;
+    // Each document once (by any name: links, ./ spellings), and no signature file written twice or
+    // over one of the documents.
+    std::vector<std::filesystem::path> inputs;
     for (const auto& name : o.inputs) {
-        inputs.emplace_back(name);
-        outputs.emplace_back(name + ".p7s");
-        if (!std::filesystem::is_regular_file(inputs.back())) throw Error(ErrorCode::NotFound, "no such document: " + name);
-        if (std::filesystem::exists(outputs.back()) && !o.force)
-            throw Error(ErrorCode::InvalidArgument, outputs.back().string() + " exists; use --force to replace it");
+        const std::filesystem::path in(name);
+        check_document(in);
+        for (const auto& earlier : inputs)
+            if (same_file(in, earlier))
+                throw Error(ErrorCode::InvalidArgument, name + " is the same document as " + earlier.string() + "; list each document once");
+        inputs.push_back(in);
+    }
+    std::vector<PendingFile> outputs;  // checked before the PIN, like `qscd sign`
+    for (const auto& in : inputs) {
+        const std::filesystem::path out(in.string() + ".p7s");
+        const auto where = std::filesystem::weakly_canonical(out);
+        for (const auto& document : inputs)
+            if (same_file(out, document) || where == std::filesystem::weakly_canonical(document))
+                throw Error(ErrorCode::InvalidArgument, "the signature file of " + in.string() + " would replace the document " +
+                                                            document.string() + "; sign them separately");
+        for (const auto& earlier : outputs)
+            if (where == std::filesystem::weakly_canonical(earlier.path()))
+                throw Error(ErrorCode::InvalidArgument, "two documents would be signed into the same file " + out.string());
+        outputs.emplace_back(out, 0644, o.force);
     }
     auto token = open_token(global, o.choice);
     auto key = token->key("SIG");
@@ -184,12 +248,13 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
     }
 
     const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
+    check_audit_log_writable(log_path);
     AuditEntry audit;
     audit.token_serial = token->info().serial;
     audit.certificate_sha256 = to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
     audit.hash_algorithm = to_string(hash);
     audit.level = to_string(level_of(o.level));
-    audit.counter_before = token->signature_counter();
+    audit.counter_before = token->signature_counter();  // for a failed batch's log line only
     std::vector<Bytes> results;
     try {
         auto batch = key->begin_batch(inputs.size(), make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"}));
@@ -205,8 +270,11 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
             results.push_back(cades.sign(hash, digests[i], std::chrono::system_clock::now()));
             fmt::print(stderr, "[{}/{}] signed {}\n", i + 1, inputs.size(), inputs[i].string());
         }
-        batch->finish();  // the card counted exactly these signatures
-        audit.counter_after = token->signature_counter();
+        // The card counted exactly these signatures; the values shown are those read in the batch's
+        // transaction, not a later read that could include other programs' signatures.
+        const std::optional<CounterReading> counter = batch->finish();
+        audit.counter_before = counter ? std::optional(counter->before) : std::nullopt;
+        audit.counter_after = counter ? std::optional(counter->after) : std::nullopt;
     } catch (const Error& e) {
         audit.document = std::to_string(inputs.size()) + " documents (batch)";
         audit.result = std::string("failed: ") + e.what();
@@ -214,15 +282,24 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
         throw;
     }
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        write_file_atomic(outputs[i], results[i], 0644);
         AuditEntry entry = audit;
         entry.document = inputs[i].string();
         entry.document_hash = to_hex(digests[i], "");
-        entry.result = "signed in batch " + outputs[i].string();
+        try {
+            outputs[i].commit(results[i]);
+        } catch (const Error& e) {
+            entry.result = std::string("signed in batch, not written: ") + e.what();
+            append_audit_entry(log_path, entry);
+            throw;
+        }
+        entry.result = "signed in batch " + outputs[i].path().string();
         append_audit_entry(log_path, entry);
     }
-    fmt::print("Signed {} documents with one PIN entry; card signature counter {} → {}\n", inputs.size(), *audit.counter_before,
-               *audit.counter_after);
+    if (audit.counter_before && audit.counter_after)
+        fmt::print("Signed {} documents with one PIN entry; card signature counter {} → {}\n", inputs.size(), *audit.counter_before,
+                   *audit.counter_after);
+    else
+        fmt::print("Signed {} documents with one PIN entry\n", inputs.size());
 }
 
 }  // namespace
@@ -231,28 +308,29 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
     auto* batch = app.add_subcommand("sign-batch", "sign several documents with one User PIN entry (only if the card allows it)");
     auto b = std::make_shared<BatchOptions>();
     add_token_options(batch, b->choice);
-    batch->add_option("documents", b->inputs, "documents to sign (each gets <document>.p7s)")->required()->check(CLI::ExistingFile);
+    batch->add_option("documents", b->inputs, "documents to sign (each gets <document>.p7s)")->required();
     batch->add_option("--hash", b->hash, "digest algorithm")->check(CLI::IsMember({"sha256", "sha384", "sha512"}));
     batch->add_option("--level", b->level, "signing policy: qes, ades or basic")->check(CLI::IsMember({"qes", "ades", "basic"}))->capture_default_str();
     batch->add_option("--chain", b->chain, "PEM file with intermediate CA certificates to embed");
     batch->add_option("--audit-log", b->audit_log, "audit log (default: <state dir>/audit.log)");
     batch->add_option("--pin-fd", b->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
     batch->add_flag("--confirm", b->confirm, "the list was reviewed: do not ask (required without a terminal)");
-    batch->add_flag("--force", b->force, "replace existing .p7s files");
+    batch->add_flag("--force", b->force, "replace existing .p7s files (regular files only)");
     batch->callback([&global, b] { sign_batch(global, *b); });
 
     auto* cmd = app.add_subcommand("sign", "sign a document with the token's signature key (CAdES-B-B detached by default)");
     auto o = std::make_shared<SignOptions>();
     add_token_options(cmd, o->choice);
     cmd->add_option("--in,-i", o->input, "document to sign")->required();
-    cmd->add_option("--out,-o", o->output, "signature file (default: <in>.p7s, or <in>.sig for raw)");
+    cmd->add_option("--out,-o", o->output, "signature file (default: <in>.p7s, or <in>.sig for raw; - for standard output); "
+                                           "only a regular file is ever replaced, never the document itself");
     cmd->add_option("--hash", o->hash, "digest algorithm (default: SHA-384 for P-384 keys, else SHA-256)")
         ->check(CLI::IsMember({"sha256", "sha384", "sha512"}));
     cmd->add_option("--format", o->format, "cades: CMS SignedData (.p7s); raw: the bare signature (ECDSA as DER)")
         ->check(CLI::IsMember({"cades", "raw"}))
         ->capture_default_str();
     cmd->add_option("--pin-fd", o->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
-    cmd->add_flag("--force", o->force, "replace an existing output file");
+    cmd->add_flag("--force", o->force, "replace an existing output file (a regular file only)");
     cmd->add_option("--level", o->level, "signing policy checked before the card signs: qes (qualified certificate, QcSSCD, natural person, "
                                          "non-repudiation), ades (non-repudiation), basic (algorithms only)")
         ->check(CLI::IsMember({"qes", "ades", "basic"}))

@@ -32,39 +32,52 @@ CertificateKind kind_of(const std::string& profile) {
     return CertificateKind::NaturalPersonQualified;
 }
 
-void create(const GlobalOptions& global, const CreateOptions& o) {
-    const auto type = parse_key_type(o.algorithm);
-    if (!type) throw Error(ErrorCode::InvalidArgument, "unknown --algo " + o.algorithm + " (p256, p384, rsa2048, rsa3072, rsa4096)");
-    SimulatorTokenSource source = make_source(global);
-    auto token = source.create(o.name);
-    attach_trace(*token, global);
+// Key on the card, certificate from the local TEST CA, holder name, PIN policy; then the summary.
+void personalise(const GlobalOptions& global, const CreateOptions& o, KeyType key_type, SimulatorTokenSource& source,
+                 openpgp::OpenPgpToken& card) {
+    attach_trace(card, global);
 
     const Pin admin(kDefaultAdminPin);
     const std::string holder = o.holder.empty() ? o.name : o.holder;
-    fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(*type), o.name);
-    const openpgp::PublicKey key = token->generate_key(admin, openpgp::KeySlot::Signature, *type);
+    fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(key_type), o.name);
+    const openpgp::PublicKey key = card.generate_key(admin, openpgp::KeySlot::Signature, key_type);
 
     // Test PKI: root → issuing CA → this card's certificate, in the ETSI EN 319 412 profile asked for.
     const TestPki pki = load_or_create_test_pki(source.state_dir() / "test-pki");
     const auto space = holder.find(' ');
     const std::string given = holder.substr(0, space);
     const std::string surname = space == std::string::npos ? "Tester" : holder.substr(space + 1);
-    const CertificateProfile profile = profile_for(kind_of(o.profile), o.profile == "seal" ? holder : given, surname, token->info().serial);
+    const CertificateProfile profile = profile_for(kind_of(o.profile), o.profile == "seal" ? holder : given, surname, card.info().serial);
     const Bytes certificate = issue_certificate(pki.issuing, key.spki, profile);
-    token->store_certificate(admin, openpgp::KeySlot::Signature, certificate);
-    token->set_cardholder_name(admin, holder.substr(0, 39));
-    if (o.pin_policy == "session") token->set_pin_policy(admin, PinPolicy::Session);
+    card.store_certificate(admin, openpgp::KeySlot::Signature, certificate);
+    card.set_cardholder_name(admin, holder.substr(0, 39));
+    if (o.pin_policy == "session") card.set_pin_policy(admin, PinPolicy::Session);
 
-    const TokenInfo info = token->info();
+    const TokenInfo info = card.info();
     const CertificateSummary cert = summarize_certificate(certificate);
     fmt::print("Created simulated token '{}' (serial {}, TEST CARD)\n", o.name, info.serial);
     fmt::print("  state file:  {}\n", info.origin.substr(info.origin.find(' ') + 1));
-    fmt::print("  key:         {} generated on the card\n", to_string(*type));
+    fmt::print("  key:         {} generated on the card\n", to_string(key_type));
     fmt::print("  certificate: {} ({})\n", cert.subject, to_string(profile.kind));
     fmt::print("  issued by:   {}\n", cert.issuer);
     fmt::print("  trust root:  {}\n", (source.state_dir() / "test-pki" / "root.pem").string());
     fmt::print("  PINs:        User PIN {}, Admin PIN {} (test card defaults; change with `qscd pin change`)\n",
                kDefaultUserPin, kDefaultAdminPin);
+}
+
+void create(const GlobalOptions& global, const CreateOptions& o) {
+    const auto type = parse_key_type(o.algorithm);
+    if (!type) throw Error(ErrorCode::InvalidArgument, "unknown --algo " + o.algorithm + " (p256, p384, rsa2048, rsa3072, rsa4096)");
+    SimulatorTokenSource source = make_source(global);
+    auto token = source.create(o.name);
+    try {
+        personalise(global, o, *type, source, *token);
+    } catch (...) {
+        // A card that failed half-way is no token: remove it, so the name is free for a retry.
+        token.reset();
+        source.discard_created(o.name);
+        throw;
+    }
 }
 
 }  // namespace

@@ -24,11 +24,16 @@ std::unique_ptr<Token> SimulatorTokenSource::open(const TokenDescriptor& token) 
 }
 
 std::unique_ptr<openpgp::OpenPgpToken> SimulatorTokenSource::create(const std::string& name) {
-    if (std::filesystem::create_directories(state_dir_))
-        std::filesystem::permissions(state_dir_, std::filesystem::perms::owner_all);
-    sim::SimulatorStore store(state_dir_);
+    sim::SimulatorStore store(state_dir_);  // makes the directory (0700) if needed, never chmods an existing one
     store.create_token(name);
-    return std::make_unique<openpgp::OpenPgpToken>(store.open(name), name);
+    try {
+        return std::make_unique<openpgp::OpenPgpToken>(store.open(name), name);
+    } catch (...) {
+        store.remove_token(name);
+        throw;
+    }
 }
+
+void SimulatorTokenSource::discard_created(const std::string& name) { sim::SimulatorStore(state_dir_).remove_token(name); }
 
 }  // namespace qscd::cli

@@ -22,6 +22,8 @@ public:
     std::unique_ptr<Token> open(const TokenDescriptor& token) override;
     // Creates a factory-fresh simulated card (an OpenPGP card, so it can be personalised).
     std::unique_ptr<openpgp::OpenPgpToken> create(const std::string& name);
+    // Removes a token that create() made but whose personalisation failed (nothing is left behind).
+    void discard_created(const std::string& name);
 
 private:
     std::filesystem::path state_dir_;

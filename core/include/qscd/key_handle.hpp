@@ -12,6 +12,7 @@
 #include "qscd/algorithms.hpp"
 #include "qscd/codec/bytes.hpp"
 #include "qscd/secure_bytes.hpp"
+#include "qscd/signature_counter.hpp"
 #include "qscd/transport.hpp"
 
 namespace qscd {
@@ -45,6 +46,13 @@ struct PinRequest {
     std::size_t max_length = 0;
 };
 
+// A signature with the card's signature counter read around it inside the same card transaction
+// (nullopt for a token without a counter).
+struct CountedSignature {
+    Bytes signature;
+    std::optional<CounterReading> counter;
+};
+
 // Called once per signature for per-signature keys; throw Error(Cancelled) to decline.
 using PinPrompt = std::function<Pin(const PinRequest&)>;
 
@@ -56,7 +64,9 @@ public:
     virtual ~SignatureBatch() = default;
     // Card-format signature over `digest` (no PIN prompt: it was entered once for the batch).
     virtual Bytes sign(HashAlgorithm hash, ByteView digest) = 0;
-    virtual void finish() = 0;
+    // The counter read before the PIN and after the last signature, inside the batch's transaction
+    // (nullopt for a token without a counter).
+    virtual std::optional<CounterReading> finish() = 0;
 };
 
 class KeyHandle {
@@ -70,7 +80,11 @@ public:
     // Signs a digest computed by the caller. Returns the card-format signature: RSA PKCS#1 v1.5
     // (modulus length) or ECDSA r‖s (2 × field size). Throws Error: InvalidArgument (digest length),
     // PolicyViolation (usage / hash too weak), WrongPin (with tries left), PinBlocked, CardRemoved, ...
-    Bytes sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt);
+    Bytes sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) {
+        return sign_hash_counted(hash, digest, prompt).signature;
+    }
+    // The same, with the counter values read inside the signing transaction.
+    CountedSignature sign_hash_counted(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt);
 
     // Batch signing under sole control: one PIN for `count` signatures, only where the card itself
     // keeps the PIN valid for several signatures (PinPolicy::Session) — otherwise
@@ -82,7 +96,7 @@ protected:
 
 private:
     virtual Transport& transport() = 0;
-    virtual Bytes do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) = 0;
+    virtual CountedSignature do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) = 0;
     virtual std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, const PinPrompt& prompt);
 
     const KeyAttributes attributes_;

@@ -162,9 +162,12 @@ Bytes compute_signature(OpenPgpCard& card, KeyType type, HashAlgorithm hash, Byt
     return signature;
 }
 
-void check_counter(OpenPgpCard& card, std::uint32_t before, std::uint32_t signatures) {
-    if (auto problem = unexpected_counter_step(before, card.signature_counter(), signatures))
+// Returns the counter values (before, after) that passed the check.
+CounterReading check_counter(OpenPgpCard& card, std::uint32_t before, std::uint32_t signatures) {
+    const std::uint32_t after = card.signature_counter();
+    if (auto problem = unexpected_counter_step(before, after, signatures))
         throw Error(ErrorCode::CardError, *problem + "; the signature is discarded");
+    return CounterReading{before, after};
 }
 
 // Batch signing under one PIN and one card transaction; the card must allow several signatures per
@@ -189,10 +192,10 @@ public:
         return signature;
     }
 
-    void finish() override {
+    std::optional<CounterReading> finish() override {
         if (done_ != count_) throw Error(ErrorCode::InvalidArgument, "batch signing: fewer signatures than announced");
         secrets_.log_out();  // no PIN state outlives the batch, whatever the counter says
-        check_counter(session_->card, counter_before_, static_cast<std::uint32_t>(count_));
+        return check_counter(session_->card, counter_before_, static_cast<std::uint32_t>(count_));
     }
 
 private:
@@ -215,15 +218,15 @@ private:
     // No PIN caching: the prompt is asked for every signature. The card forgets the verification
     // after one PSO:CDS when C4 byte 1 is 00 [§6.1]; otherwise (session policy), or when the
     // signature failed, the PIN is logged out before the transaction ends (secrets).
-    Bytes do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) override {
+    CountedSignature do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) override {
         OpenPgpCard& card = session_->card;
         VerifiedSecrets secrets(*session_);
         const Verified verified = select_and_verify(*session_, secrets, prompt);
         Bytes signature = compute_signature(card, attributes().type, hash, digest);
         if (!verified.pin_valid_for_several) secrets.consumed(Password::Pw1Signing);
         secrets.log_out();
-        check_counter(card, verified.counter_before, 1);
-        return signature;
+        const CounterReading counter = check_counter(card, verified.counter_before, 1);
+        return {std::move(signature), counter};
     }
 
     std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, const PinPrompt& prompt) override {

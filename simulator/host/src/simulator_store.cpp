@@ -1,9 +1,14 @@
 #include "qscd/sim/simulator_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <system_error>
 
 #include "qscd/codec/bytes.hpp"
@@ -50,10 +55,21 @@ TokenInfo SimulatorStore::create_token(const std::string& name, CardOptions opti
         throw Error(ErrorCode::InvalidArgument,
                     "invalid token name '" + name + "': use 1-64 of A-Z a-z 0-9 . _ - (not starting with . or -)");
     std::error_code ec;
-    fs::create_directories(dir_, ec);
+    // Only a directory made here is made private: an existing one keeps the mode its owner chose
+    // (the state files themselves are 0600).
+    if (fs::create_directories(dir_, ec)) ::chmod(dir_.c_str(), 0700);
     if (ec) throw Error(ErrorCode::IoError, "cannot create " + dir_.string() + ": " + ec.message());
-    ::chmod(dir_.c_str(), 0700);
     const fs::path path = state_path(name);
+    // The token's lock, as a card transaction takes it: two creations of one name are serialised, so
+    // the second sees the first's state file instead of replacing it.
+    const int lock_fd = ::open(lock_path(name).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) throw Error(ErrorCode::IoError, "cannot create " + lock_path(name).string() + ": " + std::strerror(errno));
+    struct LockGuard {
+        int fd;
+        ~LockGuard() { ::close(fd); }  // releases the flock
+    } guard{lock_fd};
+    while (::flock(lock_fd, LOCK_EX) != 0)
+        if (errno != EINTR) throw Error(ErrorCode::IoError, "cannot lock " + lock_path(name).string() + ": " + std::strerror(errno));
     if (fs::exists(path, ec)) throw Error(ErrorCode::InvalidArgument, "token '" + name + "' already exists: " + path.string());
 
     SystemRandom random;
@@ -62,9 +78,19 @@ TokenInfo SimulatorStore::create_token(const std::string& name, CardOptions opti
     auto card = std::make_unique<VirtualCard>(storage, random, clock, options);
     std::array<std::uint8_t, 4> serial{};
     random.fill(serial);
-    if (card->format(serial) != StorageStatus::Ok)
+    if (card->format(serial) != StorageStatus::Ok) {
+        card.reset();
+        remove_token(name);
         throw Error(ErrorCode::IoError, "cannot write simulator state " + path.string());
+    }
     return TokenInfo{name, path, to_hex(serial, ""), std::nullopt};
+}
+
+void SimulatorStore::remove_token(const std::string& name) noexcept {
+    if (!valid_name(name)) return;
+    std::error_code ec;
+    fs::remove(state_path(name), ec);
+    fs::remove(lock_path(name), ec);
 }
 
 std::vector<TokenInfo> SimulatorStore::list() const {

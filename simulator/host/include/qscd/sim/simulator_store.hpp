@@ -35,6 +35,9 @@ public:
     // Writes a factory-default card with a random serial. Throws InvalidArgument (bad name or the
     // token exists) or IoError.
     TokenInfo create_token(const std::string& name, CardOptions options = {});
+    // Undoes a creation that failed before the token was usable: its state file and lock file
+    // (FileStorage removes its own temporaries). Only for a token this process has just created.
+    void remove_token(const std::string& name) noexcept;
     // All tokens, sorted by name.
     std::vector<TokenInfo> list() const;
     // Throws NotFound, StateCorrupted (file left untouched), IoError.
