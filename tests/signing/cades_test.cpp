@@ -11,6 +11,7 @@
 #include "signing_test_support.hpp"
 
 using namespace qscd;
+using test::serial_of;
 using Clock = std::chrono::system_clock;
 
 namespace {
@@ -41,15 +42,6 @@ void splice(Bytes& data, const Bytes& from, const Bytes& to) {
     auto it = std::search(data.begin(), data.end(), from.begin(), from.end());
     REQUIRE(it != data.end());
     std::copy(to.begin(), to.end(), it);
-}
-
-Bytes serial_of(const Bytes& cert) {
-    mbedtls_x509_crt crt;
-    mbedtls_x509_crt_init(&crt);
-    REQUIRE(mbedtls_x509_crt_parse_der(&crt, cert.data(), cert.size()) == 0);
-    Bytes serial(crt.serial.p, crt.serial.p + crt.serial.len);
-    mbedtls_x509_crt_free(&crt);
-    return serial;
 }
 
 struct Case {

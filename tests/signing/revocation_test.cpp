@@ -13,6 +13,7 @@
 #include "signing_test_support.hpp"
 
 using namespace qscd;
+using test::serial_of;
 using Clock = std::chrono::system_clock;
 
 namespace {
@@ -28,15 +29,6 @@ std::function<Bytes(HashAlgorithm)> digest_of(const std::string& doc) {
 const TestPki& pki() {
     static TestPki p = create_test_pki();
     return p;
-}
-
-Bytes serial_of(const Bytes& cert) {
-    mbedtls_x509_crt crt;
-    mbedtls_x509_crt_init(&crt);
-    REQUIRE(mbedtls_x509_crt_parse_der(&crt, cert.data(), cert.size()) == 0);
-    Bytes serial(crt.serial.p, crt.serial.p + crt.serial.len);
-    mbedtls_x509_crt_free(&crt);
-    return serial;
 }
 
 struct Signed {

@@ -1,6 +1,8 @@
 // Helpers for the signing tests: a self-cleaning temp dir, running openssl, shared slow-to-make keys.
 #pragma once
 
+#include <catch2/catch.hpp>
+#include <mbedtls/x509_crt.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -105,6 +107,16 @@ inline CertificateProfile alice() {
     p.surname = "Example";
     p.serial_number = "PNOXX-1234567890";
     return p;
+}
+
+// The serialNumber INTEGER content of a DER certificate.
+inline Bytes serial_of(const Bytes& cert) {
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    REQUIRE(mbedtls_x509_crt_parse_der(&crt, cert.data(), cert.size()) == 0);
+    Bytes serial(crt.serial.p, crt.serial.p + crt.serial.len);
+    mbedtls_x509_crt_free(&crt);
+    return serial;
 }
 
 }  // namespace qscd::test

@@ -51,22 +51,28 @@ struct TempDir {
     }
 };
 
+// A listening TCP socket on 127.0.0.1 with an ephemeral port (stored in `port`).
+int listen_on_loopback(int backlog, unsigned& port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, backlog) == 0);
+    socklen_t length = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
+    port = ntohs(addr.sin_port);
+    return fd;
+}
+
 // A stand-in for vpcd (pcsc.md §7): listens on 127.0.0.1:<ephemeral>, accepts the daemon's card
 // connections, asks for the ATR on some of them (as vpcd's presence poll does) and closes each after
 // a random 0-2 ms, which ends the slot's worker ("vpcd closed the connection").
 class FakeVpcd {
 public:
     FakeVpcd() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(fd_ >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(::listen(fd_, 64) == 0);
-        socklen_t length = sizeof addr;
-        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
-        port_ = ntohs(addr.sin_port);
+        fd_ = listen_on_loopback(64, port_);
         thread_ = std::thread([this] { serve(); });
     }
     ~FakeVpcd() {
@@ -109,18 +115,7 @@ private:
 // Anyone listening on a loopback port: accepts one connection and exchanges vpcd frames (pcsc.md §7.2).
 class SquatListener {
 public:
-    SquatListener() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(fd_ >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(::listen(fd_, 4) == 0);
-        socklen_t length = sizeof addr;
-        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
-        port_ = ntohs(addr.sin_port);
-    }
+    SquatListener() { fd_ = listen_on_loopback(4, port_); }
     ~SquatListener() {
         if (card_ >= 0) ::close(card_);
         ::close(fd_);
