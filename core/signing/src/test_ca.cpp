@@ -255,14 +255,8 @@ Bytes serial_of(const Bytes& certificate_der) {
     return canonical_serial({crt.ctx.serial.p, crt.ctx.serial.len});
 }
 
-std::string generalized(std::chrono::system_clock::time_point t) {
-    std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[20];
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
-    return buf;
-}
+// GeneralizedTime text, YYYYMMDDhhmmssZ (UTC).
+std::string generalized(std::chrono::system_clock::time_point t) { return validity_time(t) + "Z"; }
 
 // dir/revocations: "crl-number N" then one "revoked root|issuing SERIALHEX YYYYMMDDhhmmssZ reason" per
 // revocation. Plain text, so a person can read what the test PKI has revoked.
