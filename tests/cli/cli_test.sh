@@ -161,4 +161,27 @@ expect 6 "a removed audit line is detected" -- "$qscd" audit verify
 contains "removal reported" "sequence number"
 cp "$work/audit.orig" "$log"
 
+# Nothing that reaches the audit writer makes it fail after a signature: a document name that is not
+# UTF-8 is logged with its odd bytes as \xNN; a torn last line (a crash mid-append) is sealed, so the
+# next entry is a whole line and the torn one is reported, not swallowed.
+odd="$work/$(printf 'odd\xff\xc3name.txt')"
+echo "odd name" > "$odd"
+expect 0 "a document name that is not UTF-8 is signed" -- env QSCD_PIN=135791 "$qscd" sign --token alice --in "$odd" --out "$work/odd.p7s"
+[ -s "$work/odd.p7s" ] && ok "its signature is written" || bad "no signature for the odd name"
+out=$(tail -n 1 "$log")
+contains "and logged, odd bytes escaped" 'odd\\xFF\\xC3name.txt'
+contains "as a signed entry" '"result":"signed '
+expect 0 "the log still verifies" -- "$qscd" audit verify
+lines_before=$(wc -l < "$log")
+printf '{"seq":%s,"prev":"torn by a cra' "$lines_before" >> "$log"
+expect 0 "signing after a torn audit line" -- env QSCD_PIN=135791 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/after-torn.p7s"
+[ "$(wc -l < "$log")" = $((lines_before + 2)) ] && ok "the torn line was sealed: the new entry is a line of its own" \
+  || bad "log has $(wc -l < "$log") lines, wanted $((lines_before + 2))"
+out=$(tail -n 1 "$log")
+contains "the entry after the torn line is whole" '"result":"signed '
+expect 6 "the torn line is reported" -- "$qscd" audit verify
+contains "by its line number" "line $((lines_before + 1)): not an audit entry"
+lacks "and the new entry chains to it" "line $((lines_before + 2)):"
+cp "$work/audit.orig" "$log"
+
 finish

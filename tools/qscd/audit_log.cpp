@@ -44,6 +44,46 @@ std::vector<std::string> read_lines(int fd) {
     return lines;
 }
 
+// Text for a JSON string: well-formed UTF-8 passes unchanged, every other byte (a file name that is
+// not UTF-8, say) becomes the four characters \xNN, so the writer cannot fail after a signature.
+std::string json_safe(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    for (std::size_t i = 0; i < text.size();) {
+        const unsigned char b = byte(i);
+        // RFC 3629 §4: the length and the allowed ranges of each sequence (no overlongs, no surrogates).
+        std::size_t length = b < 0x80 ? 1 : (b >= 0xC2 && b <= 0xDF) ? 2 : (b >= 0xE0 && b <= 0xEF) ? 3 : (b >= 0xF0 && b <= 0xF4) ? 4 : 0;
+        bool valid = length > 0 && i + length <= text.size();
+        for (std::size_t k = 1; valid && k < length; ++k) valid = (byte(i + k) & 0xC0) == 0x80;
+        if (valid && length >= 3) {
+            const unsigned char c = byte(i + 1);
+            if ((b == 0xE0 && c < 0xA0) || (b == 0xED && c > 0x9F) || (b == 0xF0 && c < 0x90) || (b == 0xF4 && c > 0x8F)) valid = false;
+        }
+        if (valid) {
+            out.append(text.substr(i, length));
+            i += length;
+        } else {
+            static constexpr char kHex[] = "0123456789ABCDEF";
+            out += "\\x";
+            out += kHex[b >> 4];
+            out += kHex[b & 0x0F];
+            ++i;
+        }
+    }
+    return out;
+}
+
+// A crash or a full disk can leave a last line without its newline. The next entry starts on a line of
+// its own, so the torn line stays visible to `audit verify` instead of swallowing the new entry.
+bool seal_torn_tail(int fd) {
+    const off_t size = ::lseek(fd, 0, SEEK_END);
+    if (size <= 0) return true;
+    char last = '\n';
+    if (::pread(fd, &last, 1, size - 1) != 1) return false;
+    return last == '\n' || ::write(fd, "\n", 1) == 1;
+}
+
 }  // namespace
 
 namespace {
@@ -72,21 +112,25 @@ void check_audit_log_writable(const std::filesystem::path& log) { ::close(open_f
 void append_audit_entry(const std::filesystem::path& log, const AuditEntry& e) {
     const int fd = open_for_append(log);
     ::flock(fd, LOCK_EX);  // two signers appending at once must still form one chain
+    if (!seal_torn_tail(fd)) {
+        ::close(fd);
+        throw Error(ErrorCode::IoError, "cannot append to the audit log " + log.string());
+    }
     const auto lines = read_lines(fd);
     nlohmann::json j;
     j["seq"] = lines.size();
     j["prev"] = lines.empty() ? kGenesis : sha256_hex(lines.back());
     j["time"] = utc_now();
-    j["token"] = e.token_serial;
-    j["certificate_sha256"] = e.certificate_sha256;
-    j["document"] = e.document;
-    j["document_hash"] = e.document_hash;
-    j["hash_algorithm"] = e.hash_algorithm;
-    j["level"] = e.level;
+    j["token"] = json_safe(e.token_serial);
+    j["certificate_sha256"] = json_safe(e.certificate_sha256);
+    j["document"] = json_safe(e.document);
+    j["document_hash"] = json_safe(e.document_hash);
+    j["hash_algorithm"] = json_safe(e.hash_algorithm);
+    j["level"] = json_safe(e.level);
     j["counter_before"] = e.counter_before ? nlohmann::json(*e.counter_before) : nlohmann::json(nullptr);
     j["counter_after"] = e.counter_after ? nlohmann::json(*e.counter_after) : nlohmann::json(nullptr);
-    j["result"] = e.result;
-    const std::string line = j.dump() + "\n";
+    j["result"] = json_safe(e.result);
+    const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
     ::close(fd);  // releases the lock
     if (!written) throw Error(ErrorCode::IoError, "cannot append to the audit log " + log.string());
