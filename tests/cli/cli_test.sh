@@ -161,6 +161,24 @@ expect 6 "a removed audit line is detected" -- "$qscd" audit verify
 contains "removal reported" "sequence number"
 cp "$work/audit.orig" "$log"
 
+# The signature counter, token by token: a gap between an entry and the token's entry before it is
+# reported; a tail cut off the end is invisible in the file alone and found with --token (the card's
+# own counter). The whole tail of signed entries is cut here, so the chain itself stays intact.
+expect 0 "signing twice more" -- bash -c "QSCD_PIN=135791 \"$qscd\" sign --token alice --in \"$work/doc.txt\" --out \"$work/t1.p7s\" && QSCD_PIN=135791 \"$qscd\" sign --token alice --in \"$work/doc.txt\" --out \"$work/t2.p7s\""
+expect 0 "the card's counter agrees with the log" -- "$qscd" audit verify --token alice
+contains "the card's counter is shown" "card signature counter"
+cp "$log" "$work/audit.full"
+head -n -2 "$work/audit.full" > "$log"
+expect 0 "a cut-off tail passes the file-only check (a hash chain cannot see it)" -- "$qscd" audit verify
+expect 6 "a cut-off tail is found with the card's counter" -- "$qscd" audit verify --token alice
+contains "and named" "2 signature(s) not in the log"
+# An entry removed from the middle also leaves a gap in its token's counter (besides the chain).
+lines=$(wc -l < "$work/audit.full")
+awk -v drop=$((lines - 1)) 'NR != drop' "$work/audit.full" > "$log"
+expect 6 "a removed entry is found" -- "$qscd" audit verify
+contains "and leaves a counter gap" "its previous entry ended at"
+cp "$work/audit.full" "$log"
+
 # Nothing that reaches the audit writer makes it fail after a signature: a document name that is not
 # UTF-8 is logged with its odd bytes as \xNN; a torn last line (a crash mid-append) is sealed, so the
 # next entry is a whole line and the torn one is reported, not swallowed.

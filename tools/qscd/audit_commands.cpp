@@ -4,6 +4,7 @@
 #include "audit_log.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "qscd/signing/hashing.hpp"
 #include "session.hpp"
 
 namespace qscd::cli {
@@ -13,15 +14,29 @@ void add_audit_commands(CLI::App& app, GlobalOptions& global) {
     audit->require_subcommand(1);
     auto* verify = audit->add_subcommand("verify", "check that no line of the audit log was removed or edited");
     auto log = std::make_shared<std::string>();
+    auto choice = std::make_shared<TokenChoice>();
     verify->add_option("--log", *log, "audit log (default: <state dir>/audit.log)");
-    verify->callback([&global, log] {
+    add_token_options(verify, *choice);
+    verify->footer("With a token (--token/--reader/--serial/--label), the card's own signature counter is compared with the\n"
+                   "log's last entry for it: the only way to see entries cut off the end of the log.");
+    verify->callback([&global, log, choice] {
         const auto path = log->empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(*log);
-        const AuditCheck check = verify_audit_log(path);
+        AuditCheck check = verify_audit_log(path);
+        const bool with_token = !choice->token.empty() || choice->reader || choice->serial || choice->label;
+        if (with_token) {
+            const auto token = open_token(global, *choice);
+            const std::string serial = token->info().serial;
+            const auto counter = token->signature_counter();
+            if (!counter) throw Error(ErrorCode::NotSupported, "token " + serial + " has no signature counter to compare with");
+            const Bytes certificate = token->key("SIG")->attributes().certificate;
+            check_audit_tail(check, serial, certificate.empty() ? "" : to_hex(hash_bytes(HashAlgorithm::Sha256, certificate), ""), *counter);
+            fmt::print("token {}: card signature counter {}\n", serial, *counter);
+        }
         if (check.ok()) {
             fmt::print("{}: {} entries, chain intact\n", path.string(), check.entries);
             return;
         }
-        fmt::print("{}: {} entries, chain BROKEN\n", path.string(), check.entries);
+        fmt::print("{}: {} entries, NOT intact\n", path.string(), check.entries);
         for (const auto& p : check.problems) fmt::print("  - {}\n", p);
         throw VerificationFailed();
     });

@@ -84,6 +84,56 @@ bool seal_torn_tail(int fd) {
     return last == '\n' || ::write(fd, "\n", 1) == 1;
 }
 
+std::string audit_key_id(const std::string& token, const std::string& certificate_sha256) {
+    return token + "/" + certificate_sha256;
+}
+
+// Per token and key, the signature counter from one entry to the next (OpenPGP card 3.4 §4.4.1 DO 93: the
+// card counts every signature). An entry whose result is unknown (failed, no counter_after) may or may
+// not have cost a count, so only "never backwards" holds across it.
+class CounterContinuity {
+public:
+    void step(const nlohmann::json& j, const std::string& where, std::vector<std::string>& problems) {
+        const auto before = counter(j, "counter_before"), after = counter(j, "counter_after");
+        if (!before || !j.contains("token") || !j["token"].is_string()) return;
+        // The counter belongs to the key: a new signature key resets it (OpenPGP card 3.4 §7.2.14, GENERATE ASYMMETRIC KEY PAIR; key import likewise), and
+        // the new key gets a new certificate.
+        const std::string token = j["token"].get<std::string>();
+        const std::string certificate = j.contains("certificate_sha256") && j["certificate_sha256"].is_string()
+                                            ? j["certificate_sha256"].get<std::string>()
+                                            : std::string();
+        State& s = tokens_[audit_key_id(token, certificate)];
+        // The documents of one batch each get an entry with the batch's counters (before .. before + N).
+        const bool same_batch = after && s.after && s.before && *s.before == *before && *s.after == *after;
+        if (same_batch) return;
+        if (s.after && *before != *s.after)
+            problems.push_back(where + ": token " + token + " counter before is " + std::to_string(*before) +
+                               ", its previous entry ended at " + std::to_string(*s.after) +
+                               " (signatures this log does not hold, or entries removed)");
+        else if (!s.after && s.floor && *before < *s.floor)
+            problems.push_back(where + ": token " + token + " counter went back from " + std::to_string(*s.floor) + " to " +
+                               std::to_string(*before));
+        s.before = before;
+        s.after = after;
+        s.floor = after ? after : before;
+    }
+    std::map<std::string, AuditCheck::Tail> tails() const {
+        std::map<std::string, AuditCheck::Tail> out;
+        for (const auto& [token, s] : tokens_) out[token] = AuditCheck::Tail{s.after ? *s.after : *s.floor, s.after.has_value()};
+        return out;
+    }
+
+private:
+    struct State {
+        std::optional<std::uint32_t> before, after, floor;
+    };
+    static std::optional<std::uint32_t> counter(const nlohmann::json& j, const char* name) {
+        if (!j.contains(name) || !j[name].is_number_unsigned()) return std::nullopt;
+        return j[name].get<std::uint32_t>();
+    }
+    std::map<std::string, State> tokens_;
+};
+
 }  // namespace
 
 namespace {
@@ -143,6 +193,7 @@ AuditCheck verify_audit_log(const std::filesystem::path& log) {
     const auto lines = read_lines(fd);
     ::close(fd);
     AuditCheck check;
+    CounterContinuity counters;
     std::string prev = kGenesis;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const std::string where = "line " + std::to_string(i + 1);
@@ -156,11 +207,33 @@ AuditCheck verify_audit_log(const std::filesystem::path& log) {
                                          std::to_string(i) + " (a line was removed or inserted)");
             if (j["prev"].get<std::string>() != prev)
                 check.problems.push_back(where + ": does not chain to the line before it (that line was edited or removed)");
+            counters.step(j, where, check.problems);
         }
         prev = sha256_hex(lines[i]);
     }
     check.entries = lines.size();
+    check.last_counter = counters.tails();
     return check;
+}
+
+void check_audit_tail(AuditCheck& check, const std::string& token_serial, const std::string& certificate_sha256,
+                      std::uint32_t card_counter) {
+    const auto it = check.last_counter.find(audit_key_id(token_serial, certificate_sha256));
+    if (it == check.last_counter.end()) {
+        if (card_counter != 0)
+            check.problems.push_back("token " + token_serial + ": the card counted " + std::to_string(card_counter) +
+                                     " signatures with its current key and the log holds no entry for that key");
+        return;
+    }
+    const AuditCheck::Tail tail = it->second;
+    if (tail.exact && card_counter > tail.counter)
+        check.problems.push_back("token " + token_serial + ": the card's counter is " + std::to_string(card_counter) +
+                                 ", the log's last entry ends at " + std::to_string(tail.counter) + ": " +
+                                 std::to_string(card_counter - tail.counter) +
+                                 " signature(s) not in the log (entries cut off the end, or made outside qscd)");
+    else if (card_counter < tail.counter)
+        check.problems.push_back("token " + token_serial + ": the card's counter " + std::to_string(card_counter) +
+                                 " is below the log's " + std::to_string(tail.counter) + " (not the card this log was written for)");
 }
 
 }  // namespace qscd::cli
