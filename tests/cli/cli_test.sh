@@ -150,6 +150,8 @@ out=$(cat "$log")
 contains "audit records the document hash" "document_hash"
 contains "audit records the card counter" "counter_after"
 contains "audit records failed attempts too" "failed: wrong User PIN"
+contains "audit records policy refusals" '"result":"refused: qc compliance'
+contains "audit records a refused batch" '"result":"refused: batch signing refused'
 lacks "audit never contains a PIN" "123456"
 [ "$(stat -c %a "$log")" = 600 ] && ok "audit log mode 0600" || bad "audit log mode $(stat -c %a "$log")"
 cp "$log" "$work/audit.orig"

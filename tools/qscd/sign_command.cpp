@@ -92,6 +92,20 @@ void write_to_stdout(ByteView data) {
         throw Error(ErrorCode::IoError, "cannot write the signature to standard output");
 }
 
+// Runs a policy gate; a refusal is appended to the audit log ("refused: <rule>") before it reaches
+// the user, so the log holds every attempt, not only those the card saw.
+template <typename Gate>
+void logging_refusal(const std::filesystem::path& log, AuditEntry entry, Gate gate) {
+    try {
+        gate();
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::PolicyViolation) throw;
+        entry.result = std::string("refused: ") + e.what();
+        append_audit_entry(log, entry);
+        throw;
+    }
+}
+
 void sign(const GlobalOptions& global, const SignOptions& o) {
     const std::filesystem::path in(o.input);
     const bool to_stdout = o.output == "-";
@@ -114,21 +128,26 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     HashAlgorithm hash = default_hash(a.type);
     if (!o.hash.empty()) hash = *parse_hash_algorithm(o.hash);
 
-    // Policy first: the card is not asked to sign what the requested level does not allow.
-    if (!a.certificate.empty()) check_signing_policy(SigningPolicy::for_level(level_of(o.level)), a.certificate, a.type, hash);
-    else if (o.level != "basic")
-        throw Error(ErrorCode::PolicyViolation, "certificate present: the token holds no certificate, so only --level basic (with --format raw) is possible");
-
-    const Bytes digest = hash_file(hash, in);
     AuditEntry audit;
     audit.token_serial = token->info().serial;
     audit.certificate_sha256 = a.certificate.empty() ? "" : to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
     audit.document = in.string();
-    audit.document_hash = to_hex(digest, "");
     audit.hash_algorithm = to_string(hash);
     audit.level = to_string(level_of(o.level));
     const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
     check_audit_log_writable(log_path);
+
+    // Policy first: the card is not asked to sign what the requested level does not allow. A refusal
+    // is logged too (no counter: the card was not asked).
+    logging_refusal(log_path, audit, [&] {
+        if (!a.certificate.empty()) check_signing_policy(SigningPolicy::for_level(level_of(o.level)), a.certificate, a.type, hash);
+        else if (o.level != "basic")
+            throw Error(ErrorCode::PolicyViolation,
+                        "certificate present: the token holds no certificate, so only --level basic (with --format raw) is possible");
+    });
+
+    const Bytes digest = hash_file(hash, in);
+    audit.document_hash = to_hex(digest, "");
     audit.counter_before = token->signature_counter();  // for a failed attempt's log line only
     const PinPrompt prompt = make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"});
 
@@ -225,10 +244,20 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
     const KeyAttributes& a = key->attributes();
     if (a.certificate.empty()) throw Error(ErrorCode::NotFound, "the token holds no certificate for its signature key");
     const HashAlgorithm hash = o.hash.empty() ? default_hash(a.type) : *parse_hash_algorithm(o.hash);
-    check_signing_policy(SigningPolicy::for_level(level_of(o.level)), a.certificate, a.type, hash);
-    if (a.pin_policy == PinPolicy::PerSignature)
-        throw Error(ErrorCode::PolicyViolation, "batch signing refused: the card requires the User PIN for every signature (sole control); "
-                                                "sign the documents one by one with `qscd sign`");
+    const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
+    check_audit_log_writable(log_path);
+    AuditEntry audit;
+    audit.token_serial = token->info().serial;
+    audit.certificate_sha256 = to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
+    audit.document = std::to_string(inputs.size()) + " documents (batch)";
+    audit.hash_algorithm = to_string(hash);
+    audit.level = to_string(level_of(o.level));
+    logging_refusal(log_path, audit, [&] {
+        check_signing_policy(SigningPolicy::for_level(level_of(o.level)), a.certificate, a.type, hash);
+        if (a.pin_policy == PinPolicy::PerSignature)
+            throw Error(ErrorCode::PolicyViolation, "batch signing refused: the card requires the User PIN for every signature (sole control); "
+                                                    "sign the documents one by one with `qscd sign`");
+    });
 
     std::vector<Bytes> digests;
     fmt::print("Documents to sign with ONE User PIN entry ({} {}):\n", inputs.size(), to_string(hash));
@@ -247,13 +276,6 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
         if (answer != "y" && answer != "Y" && answer != "yes") throw Error(ErrorCode::Cancelled, "batch not confirmed; nothing signed");
     }
 
-    const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
-    check_audit_log_writable(log_path);
-    AuditEntry audit;
-    audit.token_serial = token->info().serial;
-    audit.certificate_sha256 = to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
-    audit.hash_algorithm = to_string(hash);
-    audit.level = to_string(level_of(o.level));
     audit.counter_before = token->signature_counter();  // for a failed batch's log line only
     std::vector<Bytes> results;
     try {
@@ -276,7 +298,6 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
         audit.counter_before = counter ? std::optional(counter->before) : std::nullopt;
         audit.counter_after = counter ? std::optional(counter->after) : std::nullopt;
     } catch (const Error& e) {
-        audit.document = std::to_string(inputs.size()) + " documents (batch)";
         audit.result = std::string("failed: ") + e.what();
         append_audit_entry(log_path, audit);
         throw;
