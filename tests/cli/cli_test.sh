@@ -75,6 +75,27 @@ openssl x509 -in "$work/alice.pem" -pubkey -noout > "$work/alice.pub" 2>/dev/nul
 if openssl dgst -sha256 -verify "$work/alice.pub" -signature "$work/doc.sig" "$work/doc.txt" >/dev/null 2>&1; then
   ok "openssl dgst verifies the raw signature"; else bad "openssl dgst rejects the raw signature"; fi
 
+# A digest computed elsewhere (--digest ALG:HEX): the card signs it, openssl judges against the document
+digest=$(openssl dgst -sha256 -r "$work/doc.txt" | cut -d' ' -f1)
+expect 0 "sign a given digest (CAdES)" -- env QSCD_PIN=123456 "$qscd" sign --token alice --digest "sha256:$digest" --out "$work/digest.p7s"
+contains "the report says the document was not seen" "the document itself was not seen"
+if openssl cms -verify -binary -inform DER -in "$work/digest.p7s" -content "$work/doc.txt" -CAfile "$ca" -out /dev/null 2>/dev/null; then
+  ok "openssl verifies the --digest CAdES over the document"; else bad "openssl rejects the --digest CAdES"; fi
+expect 0 "qscd verifies it over the document" -- "$qscd" verify --in "$work/doc.txt" --sig "$work/digest.p7s" --ca "$ca"
+expect 0 "sign a given digest (raw)" -- env QSCD_PIN=123456 "$qscd" sign --token alice --digest "SHA256:${digest^^}" --format raw --out "$work/digest.sig"
+if openssl dgst -sha256 -verify "$work/alice.pub" -signature "$work/digest.sig" "$work/doc.txt" >/dev/null 2>&1; then
+  ok "openssl dgst verifies the --digest raw signature"; else bad "openssl dgst rejects the --digest raw signature"; fi
+out=$(tail -n 1 "$QSCD_SIM_DIR/audit.log")
+contains "the audit entry says the document was not seen" "the document itself was not seen"
+contains "and holds the digest" "${digest^^}"
+expect 2 "--digest of the wrong length" -- env QSCD_PIN=123456 "$qscd" sign --token alice --digest "sha384:$digest" --out "$work/bad.p7s"
+contains "the length is named" "SHA-384 wants 96 hex digits"
+expect 2 "--digest with an unknown algorithm" -- env QSCD_PIN=123456 "$qscd" sign --token alice --digest "md5:$digest" --out "$work/bad.p7s"
+expect 2 "--digest needs --out" -- env QSCD_PIN=123456 "$qscd" sign --token alice --digest "sha256:$digest"
+expect 2 "--digest and --in together" -- env QSCD_PIN=123456 "$qscd" sign --token alice --digest "sha256:$digest" --in "$work/doc.txt" --out "$work/bad.p7s"
+expect 2 "neither --in nor --digest" -- env QSCD_PIN=123456 "$qscd" sign --token alice --out "$work/bad.p7s"
+[ ! -e "$work/bad.p7s" ] && ok "no file for a refused --digest" || bad "a file was written for a refused --digest"
+
 # Tampering
 cp "$work/doc.txt" "$work/tampered.txt"; echo "one more line" >> "$work/tampered.txt"
 expect 6 "tampered document is invalid" -- "$qscd" verify --in "$work/tampered.txt" --sig "$work/doc.alice.p7s" --ca "$ca"

@@ -1,9 +1,11 @@
-// qscd sign: hash the document here, let the card sign the hash after the holder's PIN, wrap the
-// result as CAdES-B-B (detached) or write the raw signature.
+// qscd sign: hash the document here (or take a digest computed elsewhere, --digest), let the card sign
+// the hash after the holder's PIN, wrap the result as CAdES-B-B (detached) or write the raw signature.
 #include <fmt/core.h>
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -28,6 +30,7 @@ namespace {
 struct SignOptions {
     TokenChoice choice;
     std::string input;
+    std::string digest;          // ALG:HEX, a digest computed elsewhere (--digest), instead of --in
     std::string output;
     std::string hash;            // default: the key's natural hash
     std::string format = "cades";
@@ -82,6 +85,26 @@ void check_document(const std::filesystem::path& in) {
         throw Error(ErrorCode::InvalidArgument, in.string() + " is " + describe(kind) + ", not a document to sign");
 }
 
+struct GivenDigest {
+    HashAlgorithm hash;
+    Bytes value;
+};
+
+// --digest ALG:HEX: the flow of servers that hash the document themselves (web-eid, DSS's
+// data-to-sign). The length must be that of ALG.
+GivenDigest parse_given_digest(const std::string& text) {
+    const auto colon = text.find(':');
+    std::string name = text.substr(0, colon);
+    std::ranges::transform(name, name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const auto hash = colon == std::string::npos ? std::nullopt : parse_hash_algorithm(name);
+    if (!hash) throw Error(ErrorCode::InvalidArgument, "--digest wants ALG:HEX with ALG sha256, sha384 or sha512");
+    auto value = from_hex(std::string_view(text).substr(colon + 1));
+    if (!value || value->size() != digest_size(*hash))
+        throw Error(ErrorCode::InvalidArgument, "--digest: " + std::string(to_string(*hash)) + " wants " +
+                                                    std::to_string(2 * digest_size(*hash)) + " hex digits");
+    return {*hash, std::move(*value)};
+}
+
 void refuse_output_over_input(const std::filesystem::path& out, const std::filesystem::path& in) {
     if (same_file(out, in))
         throw Error(ErrorCode::InvalidArgument, out.string() + " is the document " + in.string() + " itself; choose another output");
@@ -108,16 +131,20 @@ void logging_refusal(const std::filesystem::path& log, AuditEntry entry, Gate ga
 
 void sign(const GlobalOptions& global, const SignOptions& o) {
     const std::filesystem::path in(o.input);
+    const std::optional<GivenDigest> given = o.digest.empty() ? std::nullopt : std::optional(parse_given_digest(o.digest));
+    if (given && o.output.empty()) throw Error(ErrorCode::InvalidArgument, "--digest needs --out (a file, or - for standard output)");
+    if (!given && o.input.empty()) throw Error(ErrorCode::InvalidArgument, "give the document (--in) or its digest (--digest ALG:HEX)");
     const bool to_stdout = o.output == "-";
     const std::filesystem::path out = o.output.empty() ? std::filesystem::path(o.input + (o.format == "cades" ? ".p7s" : ".sig")) : std::filesystem::path(o.output);
-    check_document(in);
+    if (!given) check_document(in);
     // The output is checked (its kind, and that a file can be created there) before the card is even
     // opened: the PIN is never asked, and the card never signs, for a signature that cannot be written.
     std::optional<PendingFile> pending;
     if (!to_stdout) {
-        refuse_output_over_input(out, in);
+        if (!given) refuse_output_over_input(out, in);
         pending.emplace(out, 0644, o.force);
     }
+    const std::string signed_what = given ? std::string("the given digest (the document itself was not seen)") : in.string();
     const std::string out_name = to_stdout ? std::string("standard output") : out.string();
     // With -o - standard output carries the signature only; the report goes to stderr.
     std::FILE* report = to_stdout ? stderr : stdout;
@@ -127,11 +154,12 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     const KeyAttributes& a = key->attributes();
     HashAlgorithm hash = default_hash(a.type);
     if (!o.hash.empty()) hash = *parse_hash_algorithm(o.hash);
+    if (given) hash = given->hash;
 
     AuditEntry audit;
     audit.token_serial = token->info().serial;
     audit.certificate_sha256 = a.certificate.empty() ? "" : to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
-    audit.document = in.string();
+    audit.document = signed_what;
     audit.hash_algorithm = to_string(hash);
     audit.level = to_string(level_of(o.level));
     const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
@@ -146,7 +174,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
                         "certificate present: the token holds no certificate, so only --level basic (with --format raw) is possible");
     });
 
-    const Bytes digest = hash_file(hash, in);
+    const Bytes digest = given ? given->value : hash_file(hash, in);
     audit.document_hash = to_hex(digest, "");
     audit.counter_before = token->signature_counter();  // for a failed attempt's log line only
     const PinPrompt prompt = make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"});
@@ -195,7 +223,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     }
     audit.result = "signed " + out_name;
     append_audit_entry(log_path, audit);
-    fmt::print(report, "Signed {} ({} {}) → {}\n", in.string(), to_string(hash), to_hex(digest, ""), out_name);
+    fmt::print(report, "Signed {} ({} {}) → {}\n", signed_what, to_string(hash), to_hex(digest, ""), out_name);
     fmt::print(report, "Policy: {} requirements met before signing\n", to_string(level_of(o.level)));
     if (counter) fmt::print(report, "Card signature counter: {} → {}\n", counter->before, counter->after);
 }
@@ -342,11 +370,15 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
     auto* cmd = app.add_subcommand("sign", "sign a document with the token's signature key (CAdES-B-B detached by default)");
     auto o = std::make_shared<SignOptions>();
     add_token_options(cmd, o->choice);
-    cmd->add_option("--in,-i", o->input, "document to sign")->required();
+    auto* in_option = cmd->add_option("--in,-i", o->input, "document to sign");
+    auto* digest_option = cmd->add_option("--digest", o->digest, "sign a digest computed elsewhere instead of a document: ALG:HEX "
+                                                                 "(ALG sha256, sha384 or sha512); needs --out")
+                              ->excludes(in_option);
     cmd->add_option("--out,-o", o->output, "signature file (default: <in>.p7s, or <in>.sig for raw; - for standard output); "
                                            "only a regular file is ever replaced, never the document itself");
     cmd->add_option("--hash", o->hash, "digest algorithm (default: SHA-384 for P-384 keys, else SHA-256)")
-        ->check(CLI::IsMember({"sha256", "sha384", "sha512"}));
+        ->check(CLI::IsMember({"sha256", "sha384", "sha512"}))
+        ->excludes(digest_option);
     cmd->add_option("--format", o->format, "cades: CMS SignedData (.p7s); raw: the bare signature (ECDSA as DER)")
         ->check(CLI::IsMember({"cades", "raw"}))
         ->capture_default_str();
