@@ -14,7 +14,7 @@ packages=(
   build-essential cmake pkg-config catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
   openssl libpcsclite-dev
   pcscd vsmartcard-vpcd opensc pcsc-tools gnupg scdaemon iproute2 util-linux  # e2e: tests/e2e (private pcscd only)
-  clang libclang-rt-14-dev valgrind  # robustness: libFuzzer targets (fuzz/), valgrind target
+  clang libclang-rt-14-dev valgrind strace  # robustness: libFuzzer targets (fuzz/), valgrind target; strace: bytes read (tests/cli)
   softhsm2 gnuplot-nox time          # benchmarks: SoftHSM2 as a peer, the chart, peak RSS
 )
 

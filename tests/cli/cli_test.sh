@@ -202,6 +202,22 @@ expect 6 "a removed entry is found" -- "$qscd" audit verify
 contains "and leaves a counter gap" "its previous entry ended at"
 cp "$work/audit.full" "$log"
 
+# Appending reads the log's last line, not the whole log: 8 MiB of older lines, and the bytes qscd reads
+# from the log (strace) stay a few KiB.
+big="$work/big-audit.log"
+head -c $((8 << 20)) /dev/zero | tr '\0' 'x' > "$big"; echo >> "$big"
+tail -n 1 "$log" >> "$big"
+last_seq=$(tail -n 1 "$log" | grep -o '"seq":[0-9]*' | cut -d: -f2)
+# (token nq, which signs nothing later: its signature is logged in that other log only)
+expect 0 "signing into an 8 MiB audit log" -- env QSCD_PIN=123456 strace -f -y -e trace=read,pread64 -o "$work/strace.txt" \
+  "$qscd" sign --token nq --in "$work/doc.txt" --out "$work/big.p7s" --audit-log "$big"
+read_bytes=$(awk '/big-audit\.log>/ { n = $NF; if (n ~ /^[0-9]+$/) sum += n } END { print sum + 0 }' "$work/strace.txt")
+[ "$read_bytes" -lt 65536 ] && ok "appending read $read_bytes bytes of the 8 MiB log" || bad "appending read $read_bytes bytes of the 8 MiB log"
+out=$(tail -n 1 "$big")
+contains "the new entry continues the sequence" "\"seq\":$((last_seq + 1))"
+contains "and is a signed entry" '"result":"signed '
+rm -f "$big" "$work/strace.txt"
+
 # Nothing that reaches the audit writer makes it fail after a signature: a document name that is not
 # UTF-8 is logged with its odd bytes as \xNN; a torn last line (a crash mid-append) is sealed, so the
 # next entry is a whole line and the torn one is reported, not swallowed.

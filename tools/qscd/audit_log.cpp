@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -134,6 +135,38 @@ private:
     std::map<std::string, State> tokens_;
 };
 
+// Where the next entry attaches: its sequence number and the hash of the last line. Read from the end
+// of the file (the last line only), so that appending costs the same however long the log is; only a
+// last line that is not an entry (torn or edited) makes it count every line, as `audit verify` does.
+struct ChainEnd {
+    std::size_t next_seq = 0;
+    std::string prev = kGenesis;
+};
+
+ChainEnd chain_end(int fd) {
+    const off_t size = ::lseek(fd, 0, SEEK_END);
+    if (size <= 0) return {};
+    std::string tail;  // the bytes after the last line's start, newline included
+    char buf[4096];
+    off_t pos = size;
+    std::size_t newline = std::string::npos;
+    while (pos > 0 && newline == std::string::npos) {
+        const off_t n = std::min<off_t>(pos, sizeof buf);
+        pos -= n;
+        if (::pread(fd, buf, static_cast<std::size_t>(n), pos) != n) throw Error(ErrorCode::IoError, "cannot read the audit log");
+        tail.insert(0, buf, static_cast<std::size_t>(n));
+        // the newline that ends the line before the last one (the file's own last byte is a newline)
+        if (tail.size() > 1) newline = tail.rfind('\n', tail.size() - 2);
+    }
+    std::string last = newline == std::string::npos ? tail : tail.substr(newline + 1);
+    if (!last.empty() && last.back() == '\n') last.pop_back();
+    const nlohmann::json j = nlohmann::json::parse(last, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned())
+        return {j["seq"].get<std::size_t>() + 1, sha256_hex(last)};
+    const auto lines = read_lines(fd);
+    return {lines.size(), lines.empty() ? kGenesis : sha256_hex(lines.back())};
+}
+
 }  // namespace
 
 namespace {
@@ -166,10 +199,10 @@ void append_audit_entry(const std::filesystem::path& log, const AuditEntry& e) {
         ::close(fd);
         throw Error(ErrorCode::IoError, "cannot append to the audit log " + log.string());
     }
-    const auto lines = read_lines(fd);
+    const ChainEnd end = chain_end(fd);
     nlohmann::json j;
-    j["seq"] = lines.size();
-    j["prev"] = lines.empty() ? kGenesis : sha256_hex(lines.back());
+    j["seq"] = end.next_seq;
+    j["prev"] = end.prev;
     j["time"] = utc_now();
     j["token"] = json_safe(e.token_serial);
     j["certificate_sha256"] = json_safe(e.certificate_sha256);
