@@ -36,6 +36,10 @@ done
 [ "$invalid" = 0 ] && ok "every signature verifies" || bad "$invalid signatures do not verify"
 after=$(counter)
 [ "$after" = $((before + workers * per)) ] && ok "counter rose by exactly $((workers * per)) ($before → $after)" || bad "counter $before → $after"
+# The processes append to one audit log in whatever order they finish: ordered by counter, the entries
+# leave no gap, and the last one meets the card's own counter.
+expect 0 "audit log: $((workers * per)) concurrent signatures, no counter gap, tail meets the card" -- \
+  "$qscd" audit verify --reader "Virtual PCD 00 00"
 
 # The card's own log: a signing transaction is SELECT, GET DATA 6E, GET DATA 7A (counter), VERIFY 81,
 # PSO:CDS, GET DATA 7A. Any APDU of another transaction between them would show here (and would have

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <tuple>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -89,50 +90,79 @@ std::string audit_key_id(const std::string& token, const std::string& certificat
     return token + "/" + certificate_sha256;
 }
 
-// Per token and key, the signature counter from one entry to the next (OpenPGP card 3.4 §4.4.1 DO 93: the
-// card counts every signature). An entry whose result is unknown (failed, no counter_after) may or may
-// not have cost a count, so only "never backwards" holds across it.
+// Per token and key, the signature counter across the entries (OpenPGP card 3.4 §4.4.1, DO 93: the
+// card counts every signature). Ordered by counter, not by line — concurrent signers append in any
+// order — the signed entries must follow each other without a gap or an overlap; the entries of one
+// batch share their counters. A gap is excused only where a failed attempt (no counter_after: it may
+// have cost counts, as a signature discarded for a counter fault does) started.
 class CounterContinuity {
 public:
-    void step(const nlohmann::json& j, const std::string& where, std::vector<std::string>& problems) {
+    void add(const nlohmann::json& j, const std::string& where) {
         const auto before = counter(j, "counter_before"), after = counter(j, "counter_after");
         if (!before || !j.contains("token") || !j["token"].is_string()) return;
-        // The counter belongs to the key: a new signature key resets it (OpenPGP card 3.4 §7.2.14, GENERATE ASYMMETRIC KEY PAIR; key import likewise), and
-        // the new key gets a new certificate.
+        // The counter belongs to the key: a new signature key resets it (OpenPGP card 3.4 §7.2.14,
+        // GENERATE ASYMMETRIC KEY PAIR; key import likewise), and the new key gets a new certificate.
         const std::string token = j["token"].get<std::string>();
         const std::string certificate = j.contains("certificate_sha256") && j["certificate_sha256"].is_string()
                                             ? j["certificate_sha256"].get<std::string>()
                                             : std::string();
-        State& s = tokens_[audit_key_id(token, certificate)];
-        // The documents of one batch each get an entry with the batch's counters (before .. before + N).
-        const bool same_batch = after && s.after && s.before && *s.before == *before && *s.after == *after;
-        if (same_batch) return;
-        if (s.after && *before != *s.after)
-            problems.push_back(where + ": token " + token + " counter before is " + std::to_string(*before) +
-                               ", its previous entry ended at " + std::to_string(*s.after) +
-                               " (signatures this log does not hold, or entries removed)");
-        else if (!s.after && s.floor && *before < *s.floor)
-            problems.push_back(where + ": token " + token + " counter went back from " + std::to_string(*s.floor) + " to " +
-                               std::to_string(*before));
-        s.before = before;
-        s.after = after;
-        s.floor = after ? after : before;
+        Key& key = keys_[audit_key_id(token, certificate)];
+        key.token = token;
+        if (after) key.steps.push_back({*before, *after, where});
+        else key.failed_at.push_back(*before);
     }
+
+    void report(std::vector<std::string>& problems) const {
+        for (const auto& [id, key] : keys_) {
+            std::vector<Step> steps = key.steps;
+            std::ranges::sort(steps, [](const Step& a, const Step& b) { return std::tie(a.before, a.after) < std::tie(b.before, b.after); });
+            const auto same = [](const Step& a, const Step& b) { return a.before == b.before && a.after == b.after; };
+            steps.erase(std::unique(steps.begin(), steps.end(), same), steps.end());
+            for (std::size_t i = 1; i < steps.size(); ++i) {
+                const Step &prev = steps[i - 1], &cur = steps[i];
+                if (cur.before < prev.after)
+                    problems.push_back(cur.where + ": token " + key.token + " counter " + std::to_string(cur.before) + " -> " +
+                                       std::to_string(cur.after) + " overlaps " + prev.where + " (" + std::to_string(prev.before) +
+                                       " -> " + std::to_string(prev.after) + "): one signature logged twice");
+                else if (cur.before > prev.after && !excused(key, prev.after, cur.before))
+                    problems.push_back(cur.where + ": token " + key.token + " counter before is " + std::to_string(cur.before) +
+                                       ", its previous entry ended at " + std::to_string(prev.after) + " (" + prev.where +
+                                       "; signatures this log does not hold, or entries removed)");
+            }
+        }
+    }
+
     std::map<std::string, AuditCheck::Tail> tails() const {
         std::map<std::string, AuditCheck::Tail> out;
-        for (const auto& [token, s] : tokens_) out[token] = AuditCheck::Tail{s.after ? *s.after : *s.floor, s.after.has_value()};
+        for (const auto& [id, key] : keys_) {
+            AuditCheck::Tail tail;
+            for (const Step& step : key.steps)
+                if (step.after >= tail.counter) tail = {step.after, true};
+            for (std::uint32_t before : key.failed_at)
+                if (before > tail.counter || (before == tail.counter && tail.exact)) tail = {before, false};
+            out[id] = tail;
+        }
         return out;
     }
 
 private:
-    struct State {
-        std::optional<std::uint32_t> before, after, floor;
+    struct Step {
+        std::uint32_t before, after;
+        std::string where;
     };
+    struct Key {
+        std::string token;
+        std::vector<Step> steps;               // signed entries: counter_before -> counter_after
+        std::vector<std::uint32_t> failed_at;  // counter_before of failed attempts
+    };
+    static bool excused(const Key& key, std::uint32_t from, std::uint32_t to) {
+        return std::ranges::any_of(key.failed_at, [&](std::uint32_t b) { return from <= b && b < to; });
+    }
     static std::optional<std::uint32_t> counter(const nlohmann::json& j, const char* name) {
         if (!j.contains(name) || !j[name].is_number_unsigned()) return std::nullopt;
         return j[name].get<std::uint32_t>();
     }
-    std::map<std::string, State> tokens_;
+    std::map<std::string, Key> keys_;
 };
 
 // Where the next entry attaches: its sequence number and the hash of the last line. Read from the end
@@ -240,11 +270,12 @@ AuditCheck verify_audit_log(const std::filesystem::path& log) {
                                          std::to_string(i) + " (a line was removed or inserted)");
             if (j["prev"].get<std::string>() != prev)
                 check.problems.push_back(where + ": does not chain to the line before it (that line was edited or removed)");
-            counters.step(j, where, check.problems);
+            counters.add(j, where);
         }
         prev = sha256_hex(lines[i]);
     }
     check.entries = lines.size();
+    counters.report(check.problems);
     check.last_counter = counters.tails();
     return check;
 }
