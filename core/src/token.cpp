@@ -13,6 +13,8 @@ const char* to_string(PinRole role) {
     return "PIN";
 }
 
+const char* to_string(TokenKind kind) { return kind == TokenKind::PcscReader ? "pcsc" : "simulator"; }
+
 std::shared_ptr<KeyHandle> Token::key(const std::string& id) {
     for (auto& k : keys())
         if (k->attributes().id == id) return k;

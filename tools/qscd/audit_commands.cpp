@@ -20,9 +20,9 @@ void add_audit_commands(CLI::App& app, GlobalOptions& global) {
     verify->footer("With a token (--token/--reader/--serial/--label), the card's own signature counter is compared with the\n"
                    "log's last entry for it: the only way to see entries cut off the end of the log.");
     verify->callback([&global, log, choice] {
-        const auto path = log->empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(*log);
+        const auto path = log->empty() ? token_directory(global).simulator_dir() / "audit.log" : std::filesystem::path(*log);
         AuditCheck check = verify_audit_log(path);
-        const bool with_token = !choice->token.empty() || choice->reader || choice->serial || choice->label;
+        const bool with_token = !choice->empty();
         if (with_token) {
             const auto token = open_token(global, *choice);
             const std::string serial = token->info().serial;

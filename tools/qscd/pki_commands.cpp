@@ -28,7 +28,7 @@ struct RevokeOptions {
 };
 
 void show(const GlobalOptions& global) {
-    const auto dir = make_source(global).state_dir() / "test-pki";
+    const auto dir = token_directory(global).simulator_dir() / "test-pki";
     const TestPki pki = load_or_create_test_pki(dir);
     for (const auto& [name, ca] : {std::pair{"root", &pki.root}, std::pair{"issuing", &pki.issuing}}) {
         const CertificateSummary c = summarize_certificate(ca->certificate_der);
@@ -48,7 +48,7 @@ void revoke(const GlobalOptions& global, const RevokeOptions& o) {
     if (hex.empty() || !serial) throw Error(ErrorCode::InvalidArgument, "--serial wants hex digits, not \"" + o.serial + "\"");
     const auto reason = revocation_reason_from_string(o.reason);
     if (!reason) throw Error(ErrorCode::InvalidArgument, "unknown --reason " + o.reason);
-    const auto dir = make_source(global).state_dir() / "test-pki";
+    const auto dir = token_directory(global).simulator_dir() / "test-pki";
     const RevokeResult r = revoke_in_test_pki(dir, *serial, *reason);
     fmt::print("Revoked serial {} ({}) by the {} CA; CRLs re-issued: {}, {}\n", to_hex(r.revocation.serial, ""),
                to_string(r.revocation.reason), r.issuer, (dir / kIssuingCrlFile).string(), (dir / kRootCrlFile).string());
@@ -57,7 +57,7 @@ void revoke(const GlobalOptions& global, const RevokeOptions& o) {
 void issue(const GlobalOptions& global, const IssueOptions& o) {
     const Bytes raw = read_file(o.public_key);
     const std::string_view text(reinterpret_cast<const char*>(raw.data()), raw.size());
-    const TestPki pki = load_or_create_test_pki(make_source(global).state_dir() / "test-pki");
+    const TestPki pki = load_or_create_test_pki(token_directory(global).simulator_dir() / "test-pki");
     const CertificateKind kind = o.profile == "seal" ? CertificateKind::LegalPersonSeal
                                  : o.profile == "non-qualified" ? CertificateKind::NaturalPersonNonQualified
                                                                 : CertificateKind::NaturalPersonQualified;

@@ -1,22 +1,15 @@
 // qscd sim create: a simulated OpenPGP signature card with a key generated on the card and a
-// certificate from the local TEST CA stored on it. Personalisation goes through the same host
-// driver as a real card: no shortcut into the simulator's state.
+// certificate from the local TEST CA stored on it (qscd::create_simulated_token).
 #include <fmt/core.h>
 
 #include "commands.hpp"
-#include "qscd/certificate_info.hpp"
 #include "qscd/error.hpp"
-#include "qscd/signing/test_ca.hpp"
+#include "qscd/simulated_token.hpp"
 #include "session.hpp"
 
 namespace qscd::cli {
 
 namespace {
-
-// OpenPGP card factory defaults [openpgp-card.md §1]. A simulated card is a test card: these are
-// public knowledge, and `qscd pin change` replaces them.
-constexpr const char* kDefaultUserPin = "123456";
-constexpr const char* kDefaultAdminPin = "12345678";
 
 struct CreateOptions {
     std::string name = "test";
@@ -26,58 +19,34 @@ struct CreateOptions {
     std::string pin_policy = "per-signature";
 };
 
-CertificateKind kind_of(const std::string& profile) {
-    if (profile == "non-qualified") return CertificateKind::NaturalPersonNonQualified;
-    if (profile == "seal") return CertificateKind::LegalPersonSeal;
-    return CertificateKind::NaturalPersonQualified;
-}
-
-// Key on the card, certificate from the local TEST CA, holder name, PIN policy; then the summary.
-void personalise(const GlobalOptions& global, const CreateOptions& o, KeyType key_type, SimulatorTokenSource& source,
-                 openpgp::OpenPgpToken& card) {
-    attach_trace(card, global);
-
-    const Pin admin(kDefaultAdminPin);
-    const std::string holder = o.holder.empty() ? o.name : o.holder;
-    fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(key_type), o.name);
-    const openpgp::PublicKey key = card.generate_key(admin, openpgp::KeySlot::Signature, key_type);
-
-    // Test PKI: root → issuing CA → this card's certificate, in the ETSI EN 319 412 profile asked for.
-    const TestPki pki = load_or_create_test_pki(source.state_dir() / "test-pki");
-    const auto space = holder.find(' ');
-    const std::string given = holder.substr(0, space);
-    const std::string surname = space == std::string::npos ? "Tester" : holder.substr(space + 1);
-    const CertificateProfile profile = profile_for(kind_of(o.profile), o.profile == "seal" ? holder : given, surname, card.info().serial);
-    const Bytes certificate = issue_certificate(pki.issuing, key.spki, profile);
-    card.store_certificate(admin, openpgp::KeySlot::Signature, certificate);
-    card.set_cardholder_name(admin, holder.substr(0, 39));
-    if (o.pin_policy == "session") card.set_pin_policy(admin, PinPolicy::Session);
-
-    const TokenInfo info = card.info();
-    const CertificateSummary cert = summarize_certificate(certificate);
-    fmt::print("Created simulated token '{}' (serial {}, TEST CARD)\n", o.name, info.serial);
-    fmt::print("  state file:  {}\n", info.origin.substr(info.origin.find(' ') + 1));
-    fmt::print("  key:         {} generated on the card\n", to_string(key_type));
-    fmt::print("  certificate: {} ({})\n", cert.subject, to_string(profile.kind));
-    fmt::print("  issued by:   {}\n", cert.issuer);
-    fmt::print("  trust root:  {}\n", (source.state_dir() / "test-pki" / "root.pem").string());
-    fmt::print("  PINs:        User PIN {}, Admin PIN {} (test card defaults; change with `qscd pin change`)\n",
-               kDefaultUserPin, kDefaultAdminPin);
+SimulatedCertificate certificate_of(const std::string& profile) {
+    if (profile == "non-qualified") return SimulatedCertificate::NonQualifiedNaturalPerson;
+    if (profile == "seal") return SimulatedCertificate::LegalPersonSeal;
+    return SimulatedCertificate::QualifiedNaturalPerson;
 }
 
 void create(const GlobalOptions& global, const CreateOptions& o) {
     const auto type = parse_key_type(o.algorithm);
     if (!type) throw Error(ErrorCode::InvalidArgument, "unknown --algo " + o.algorithm + " (p256, p384, rsa2048, rsa3072, rsa4096)");
-    SimulatorTokenSource source = make_source(global);
-    auto token = source.create(o.name);
-    try {
-        personalise(global, o, *type, source, *token);
-    } catch (...) {
-        // A card that failed half-way is no token: remove it, so the name is free for a retry.
-        token.reset();
-        source.discard_created(o.name);
-        throw;
-    }
+    SimulatedTokenOptions options;
+    options.name = o.name;
+    options.key_type = *type;
+    options.holder = o.holder;
+    options.certificate = certificate_of(o.profile);
+    options.pin_policy = o.pin_policy == "session" ? PinPolicy::Session : PinPolicy::PerSignature;
+    std::function<void(std::string_view)> trace;
+    if (global.trace) trace = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+
+    fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(*type), o.name);
+    const SimulatedTokenSummary s = create_simulated_token(token_directory(global).simulator_dir(), options, trace);
+    fmt::print("Created simulated token '{}' (serial {}, TEST CARD)\n", s.name, s.serial);
+    fmt::print("  state file:  {}\n", s.state_file.string());
+    fmt::print("  key:         {} generated on the card\n", to_string(*type));
+    fmt::print("  certificate: {} ({})\n", s.certificate_subject, s.certificate_profile);
+    fmt::print("  issued by:   {}\n", s.certificate_issuer);
+    fmt::print("  trust root:  {}\n", s.trust_root.string());
+    fmt::print("  PINs:        User PIN {}, Admin PIN {} (test card defaults; change with `qscd pin change`)\n", s.user_pin,
+               s.admin_pin);
 }
 
 }  // namespace

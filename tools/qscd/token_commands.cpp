@@ -46,17 +46,19 @@ void add_token_commands(CLI::App& app, GlobalOptions& global) {
     token->require_subcommand(1);
     auto* list = token->add_subcommand("list", "list tokens: simulated ones in the state directory and cards in PC/SC readers");
     list->callback([&global] {
+        const TokenDirectory directory = token_directory(global);
         std::string pcsc_note;
-        auto tokens = list_tokens(global, pcsc_note);
+        const auto tokens = directory.list(&pcsc_note);
         if (!pcsc_note.empty()) fmt::print(stderr, "note: no PC/SC readers listed: {}\n", pcsc_note);
         if (tokens.empty()) {
             fmt::print("no tokens in {} and no readers (create one with: qscd sim create --name NAME)\n",
-                       make_source(global).state_dir().string());
+                       directory.simulator_dir().string());
             return;
         }
         fmt::print("{:<20} {:<10} {:<14} {}\n", "NAME", "KIND", "SERIAL", "LOCATION");
         for (const auto& t : tokens)
-            fmt::print("{:<20} {:<10} {:<14} {}{}\n", t.name, t.kind, t.serial, t.location, t.problem ? "  (unusable: " + *t.problem + ")" : "");
+            fmt::print("{:<20} {:<10} {:<14} {}{}{}\n", t.name, to_string(t.kind), t.serial, t.location,
+                       t.simulated_as ? "  (simulated token " + *t.simulated_as + ")" : "", t.problem ? "  (unusable: " + *t.problem + ")" : "");
     });
 
     auto* info = app.add_subcommand("info", "show a token: application, serial, PIN tries, keys, certificate");

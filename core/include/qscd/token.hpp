@@ -32,6 +32,19 @@ struct TokenInfo {
     Bytes atr;
 };
 
+enum class TokenKind { Simulated, PcscReader };
+const char* to_string(TokenKind kind);  // "simulator", "pcsc"
+
+// A token as a listing shows it, before it is opened.
+struct TokenDescriptor {
+    std::string name;                    // what a user types to choose it (--token)
+    TokenKind kind = TokenKind::Simulated;
+    std::string serial;
+    std::string location;                // state file or reader name
+    std::optional<std::string> problem = std::nullopt;  // set when the token is present but unusable
+    std::optional<std::string> simulated_as = std::nullopt;  // a reader's card that is the simulated token of this name (qscd-sim)
+};
+
 class Token {
 public:
     virtual ~Token() = default;

@@ -12,14 +12,6 @@
 
 namespace qscd {
 
-struct TokenDescriptor {
-    std::string name;                    // what a user types to choose it (--token)
-    std::string kind;                    // "simulator", "pcsc"
-    std::string serial;
-    std::string location;                // state file or reader name
-    std::optional<std::string> problem;  // set when the token is present but unusable
-};
-
 class TokenSource {
 public:
     virtual ~TokenSource() = default;

@@ -3,7 +3,7 @@
 #include "qscd/error.hpp"
 #include "qscd/sim/simulator_store.hpp"
 
-namespace qscd::cli {
+namespace qscd {
 
 SimulatorTokenSource::SimulatorTokenSource(std::optional<std::filesystem::path> state_dir)
     : state_dir_(sim::resolve_state_dir(state_dir)) {}
@@ -12,7 +12,7 @@ std::vector<TokenDescriptor> SimulatorTokenSource::list() {
     std::vector<TokenDescriptor> tokens;
     if (!std::filesystem::is_directory(state_dir_)) return tokens;
     for (const sim::TokenInfo& t : sim::SimulatorStore(state_dir_).list())
-        tokens.push_back({t.name, "simulator", t.error ? "" : "FFFF" + t.serial, t.path.string(), t.error});
+        tokens.push_back({t.name, TokenKind::Simulated, t.error ? "" : "FFFF" + t.serial, t.path.string(), t.error});
     return tokens;
 }
 
@@ -36,4 +36,4 @@ std::unique_ptr<openpgp::OpenPgpToken> SimulatorTokenSource::create(const std::s
 
 void SimulatorTokenSource::discard_created(const std::string& name) { sim::SimulatorStore(state_dir_).remove_token(name); }
 
-}  // namespace qscd::cli
+}  // namespace qscd

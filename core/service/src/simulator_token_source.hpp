@@ -1,5 +1,5 @@
-// The tokens the CLI can reach. Today: simulated tokens in the state directory (a TokenSource);
-// PC/SC readers join as a second source.
+// Simulated tokens in a state directory, as a TokenSource (token discovery joins it with the PC/SC
+// readers).
 #pragma once
 
 #include <filesystem>
@@ -10,7 +10,7 @@
 #include "qscd/openpgp/openpgp_token.hpp"
 #include "qscd/token_source.hpp"
 
-namespace qscd::cli {
+namespace qscd {
 
 class SimulatorTokenSource final : public TokenSource {
 public:
@@ -29,4 +29,4 @@ private:
     std::filesystem::path state_dir_;
 };
 
-}  // namespace qscd::cli
+}  // namespace qscd
