@@ -17,7 +17,7 @@
 #include "qscd/certificate_info.hpp"
 #include "qscd/error.hpp"
 #include "qscd/pin_entry.hpp"
-#include "qscd/signing/pem.hpp"
+#include "qscd/signing/cades_verify.hpp"
 #include "qscd/signing_service.hpp"
 #include "session.hpp"
 
@@ -45,32 +45,14 @@ SignatureLevel level_of(const std::string& name) {
     return SignatureLevel::Ades;
 }
 
-// Every certificate in a PEM bundle.
-std::vector<Bytes> load_pem_bundle(const std::filesystem::path& path) {
-    const Bytes raw = read_file(path);
-    const std::string text(raw.begin(), raw.end());
-    std::vector<Bytes> certs;
-    // A file that exists but holds no usable certificate is a failure (exit 1) naming the file, not a
-    // command-line error: the same as a corrupt CA file for `qscd verify`.
-    try {
-        for (std::size_t at = text.find("-----BEGIN CERTIFICATE-----"); at != std::string::npos;
-             at = text.find("-----BEGIN CERTIFICATE-----", at + 1))
-            certs.push_back(pem_to_der(std::string_view(text).substr(at)));
-    } catch (const Error& e) {
-        throw Error(ErrorCode::CryptoError, path.string() + ": " + e.what());
-    }
-    if (certs.empty()) throw Error(ErrorCode::CryptoError, "no certificate in " + path.string());
-    return certs;
-}
-
 // The intermediates to embed: --chain if given; else the local test PKI's issuing CA when it issued
 // the signer's certificate, so that verifiers holding only the root can build the chain.
 std::vector<Bytes> chain_for(const GlobalOptions& global, const std::string& chain, Token& token) {
-    if (!chain.empty()) return load_pem_bundle(chain);
+    if (!chain.empty()) return read_certificates(chain);
     const auto issuing = token_directory(global).simulator_dir() / "test-pki" / "issuing.pem";
     const Bytes signer = token.key("SIG")->attributes().certificate;
     if (signer.empty() || !std::filesystem::exists(issuing)) return {};
-    std::vector<Bytes> local = load_pem_bundle(issuing);
+    std::vector<Bytes> local = read_certificates(issuing);
     if (summarize_certificate(local.front()).subject != summarize_certificate(signer).issuer) return {};
     return local;
 }

@@ -44,30 +44,8 @@ Bytes read_input(const std::string& path, const char* option) {
     return read_file(path);
 }
 
-bool is_pem(ByteView data) {
-    return std::string_view(reinterpret_cast<const char*>(data.data()), data.size()).find("-----BEGIN") != std::string_view::npos;
-}
-
 // Every certificate of a PEM bundle, or one DER certificate; each must parse (else exit 1, file named).
-std::vector<Bytes> load_certificates(const std::string& path) {
-    const Bytes raw = read_input(path, "--ca");
-    std::vector<Bytes> certs;
-    try {
-        if (is_pem(raw)) {
-            const std::string_view text(reinterpret_cast<const char*>(raw.data()), raw.size());
-            constexpr std::string_view begin = "-----BEGIN CERTIFICATE-----";
-            for (std::size_t at = text.find(begin); at != std::string_view::npos; at = text.find(begin, at + 1))
-                certs.push_back(pem_to_der(text.substr(at)));
-        } else {
-            certs.push_back(raw);
-        }
-        if (certs.empty()) throw Error(ErrorCode::InvalidArgument, "no CERTIFICATE block");
-        for (const Bytes& der : certs) (void)summarize_certificate(der);
-    } catch (const Error& e) {
-        throw Error(ErrorCode::IoError, fmt::format("{}: not a usable certificate file (PEM or DER): {}", path, e.what()));
-    }
-    return certs;
-}
+std::vector<Bytes> load_certificates(const std::string& path) { return parse_certificates(read_input(path, "--ca"), path); }
 
 // --at: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DD HH:MM:SS", always UTC.
 std::chrono::system_clock::time_point parse_at(const std::string& text) {

@@ -285,8 +285,8 @@ std::vector<SignOutcome> SigningService::sign_batch(const std::vector<SignReques
     for (const SignRequest& r : requests) prepared.push_back(prepare(r));
     // Sole control: one PIN for several signatures only where the card itself allows it.
     if (a.pin_policy == PinPolicy::PerSignature) {
-        const Error refusal(ErrorCode::PolicyViolation, "batch signing refused: the card requires the PIN for every signature (sole control); "
-                                                        "sign the documents one by one");
+        const Error refusal(ErrorCode::PolicyViolation, "batch signing refused: the card requires the User PIN for every signature (sole control); "
+                                                        "sign the documents one by one with `qscd sign`");
         for (const Prepared& p : prepared) {
             AuditEntry refused = p.audit;
             refused.event = AuditEvent::Refused;

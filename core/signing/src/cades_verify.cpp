@@ -18,6 +18,8 @@
 #include "qscd/error.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/hashing.hpp"
+#include "qscd/signing/pem.hpp"
+#include "qscd/atomic_file.hpp"
 #include "qscd/signing/test_ca.hpp"
 
 namespace qscd {
@@ -727,6 +729,30 @@ SignerReport verify_signer(const Cms& cms, const SignerInfo& si, const Attribute
 }
 
 }  // namespace
+
+std::vector<Bytes> parse_certificates(ByteView data, const std::string& name) {
+    const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+    std::vector<Bytes> certs;
+    try {
+        if (text.find("-----BEGIN") != std::string_view::npos) {
+            constexpr std::string_view begin = "-----BEGIN CERTIFICATE-----";
+            for (std::size_t at = text.find(begin); at != std::string_view::npos; at = text.find(begin, at + 1))
+                certs.push_back(pem_to_der(text.substr(at)));
+        } else {
+            certs.emplace_back(data.begin(), data.end());
+        }
+        if (certs.empty()) throw Error(ErrorCode::InvalidArgument, "no CERTIFICATE block");
+        for (const Bytes& der : certs) {
+            glue::Crt parsed;
+            glue::parse_certificate(parsed, der, "certificate");
+        }
+    } catch (const Error& e) {
+        throw Error(ErrorCode::IoError, name + ": not a usable certificate file (PEM or DER): " + e.what());
+    }
+    return certs;
+}
+
+std::vector<Bytes> read_certificates(const std::filesystem::path& file) { return parse_certificates(read_file(file), file.string()); }
 
 bool is_readable_crl(ByteView data) {
     Crls crls;

@@ -74,6 +74,12 @@ struct VerificationOptions {
     std::chrono::system_clock::time_point validation_time = std::chrono::system_clock::now();
 };
 
+// Certificates from a file's bytes: every CERTIFICATE block of a PEM bundle, or one DER certificate; each
+// must parse. Error(IoError) "<name>: not a usable certificate file (PEM or DER): ..." otherwise.
+std::vector<Bytes> parse_certificates(ByteView data, const std::string& name);
+// The same from a file (trust anchors, intermediates to embed). Error(NotFound) when it does not exist.
+std::vector<Bytes> read_certificates(const std::filesystem::path& file);
+
 // True if data is one or more X.509 CRLs mbedTLS can read (PEM or DER).
 bool is_readable_crl(ByteView data);
 
