@@ -1,15 +1,20 @@
 // Token: one card application (or simulated card) holding keys and PINs.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "qscd/apdu_channel.hpp"
 #include "qscd/key_handle.hpp"
 
 namespace qscd {
+
+// Receives one line per APDU exchanged with a token, PINs and keys REDACTED (the same type as
+// ApduChannel's hook).
+using ApduTraceHook = std::function<void(std::string_view line)>;
 
 enum class PinRole { User, Admin, ResetCode };
 const char* to_string(PinRole role);
