@@ -18,7 +18,7 @@
 #include "qscd/signing/cades.hpp"
 #include "qscd/signing/pem.hpp"
 #include "qscd/signing_policy.hpp"
-#include "audit_log.hpp"
+#include "qscd/audit.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/hashing.hpp"
 #include "session.hpp"
@@ -118,13 +118,14 @@ void write_to_stdout(ByteView data) {
 // Runs a policy gate; a refusal is appended to the audit log ("refused: <rule>") before it reaches
 // the user, so the log holds every attempt, not only those the card saw.
 template <typename Gate>
-void logging_refusal(const std::filesystem::path& log, AuditEntry entry, Gate gate) {
+void logging_refusal(AuditSink& log, AuditEntry entry, Gate gate) {
     try {
         gate();
     } catch (const Error& e) {
         if (e.code() != ErrorCode::PolicyViolation) throw;
-        entry.result = std::string("refused: ") + e.what();
-        append_audit_entry(log, entry);
+        entry.event = AuditEvent::Refused;
+        entry.detail = e.what();
+        log.append(entry);
         throw;
     }
 }
@@ -159,15 +160,18 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     AuditEntry audit;
     audit.token_serial = token->info().serial;
     audit.certificate_sha256 = a.certificate.empty() ? "" : to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
-    audit.document = signed_what;
+    audit.document = given ? std::string("(digest given; the document itself was not seen)") : in.string();
+    audit.document_seen = !given;
     audit.hash_algorithm = to_string(hash);
     audit.level = to_string(level_of(o.level));
-    const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
-    check_audit_log_writable(log_path);
+    audit.format = o.format;
+    audit.output = out_name;
+    JsonLinesAuditLog log(o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log));
+    log.check_ready();
 
     // Policy first: the card is not asked to sign what the requested level does not allow. A refusal
     // is logged too (no counter: the card was not asked).
-    logging_refusal(log_path, audit, [&] {
+    logging_refusal(log, audit, [&] {
         if (!a.certificate.empty()) check_signing_policy(SigningPolicy::for_level(level_of(o.level)), a.certificate, a.type, hash);
         else if (o.level != "basic")
             throw Error(ErrorCode::PolicyViolation,
@@ -178,6 +182,12 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     audit.document_hash = to_hex(digest, "");
     audit.counter_before = token->signature_counter();  // for a failed attempt's log line only
     const PinPrompt prompt = make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"});
+
+    // The intent is logged before the card is asked (and before the PIN): a kill between this line and
+    // the result leaves an unfinished intent that `audit verify` reports.
+    audit.event = AuditEvent::Intent;
+    const std::uint64_t intent = log.append(audit);
+    audit.intent = intent;
 
     Bytes result;
     std::optional<CounterReading> counter;  // as read inside the signing transaction
@@ -217,12 +227,13 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
         if (to_stdout) write_to_stdout(result);
         else pending->commit(result);
     } catch (const Error& e) {
-        audit.result = std::string("failed: ") + e.what();
-        append_audit_entry(log_path, audit);
+        audit.event = AuditEvent::Failed;
+        audit.detail = e.what();
+        log.append(audit);
         throw;
     }
-    audit.result = "signed " + out_name;
-    append_audit_entry(log_path, audit);
+    audit.event = AuditEvent::Signed;
+    log.append(audit);
     fmt::print(report, "Signed {} ({} {}) → {}\n", signed_what, to_string(hash), to_hex(digest, ""), out_name);
     fmt::print(report, "Policy: {} requirements met before signing\n", to_string(level_of(o.level)));
     if (counter) fmt::print(report, "Card signature counter: {} → {}\n", counter->before, counter->after);
@@ -272,15 +283,16 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
     const KeyAttributes& a = key->attributes();
     if (a.certificate.empty()) throw Error(ErrorCode::NotFound, "the token holds no certificate for its signature key");
     const HashAlgorithm hash = o.hash.empty() ? default_hash(a.type) : *parse_hash_algorithm(o.hash);
-    const auto log_path = o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log);
-    check_audit_log_writable(log_path);
+    JsonLinesAuditLog log(o.audit_log.empty() ? make_source(global).state_dir() / "audit.log" : std::filesystem::path(o.audit_log));
+    log.check_ready();
     AuditEntry audit;
     audit.token_serial = token->info().serial;
     audit.certificate_sha256 = to_hex(hash_bytes(HashAlgorithm::Sha256, a.certificate), "");
     audit.document = std::to_string(inputs.size()) + " documents (batch)";
     audit.hash_algorithm = to_string(hash);
     audit.level = to_string(level_of(o.level));
-    logging_refusal(log_path, audit, [&] {
+    audit.format = "cades";
+    logging_refusal(log, audit, [&] {
         check_signing_policy(SigningPolicy::for_level(level_of(o.level)), a.certificate, a.type, hash);
         if (a.pin_policy == PinPolicy::PerSignature)
             throw Error(ErrorCode::PolicyViolation, "batch signing refused: the card requires the User PIN for every signature (sole control); "
@@ -304,7 +316,18 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
         if (answer != "y" && answer != "Y" && answer != "yes") throw Error(ErrorCode::Cancelled, "batch not confirmed; nothing signed");
     }
 
-    audit.counter_before = token->signature_counter();  // for a failed batch's log line only
+    audit.counter_before = token->signature_counter();  // for a failed batch's log lines only
+    // One intent per document, before the card is asked; each is answered by its own result.
+    std::vector<AuditEntry> entries;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        AuditEntry entry = audit;
+        entry.event = AuditEvent::Intent;
+        entry.document = inputs[i].string();
+        entry.document_hash = to_hex(digests[i], "");
+        entry.output = outputs[i].path().string();
+        entry.intent = log.append(entry);
+        entries.push_back(std::move(entry));
+    }
     std::vector<Bytes> results;
     try {
         auto batch = key->begin_batch(inputs.size(), make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"}));
@@ -326,24 +349,29 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
         audit.counter_before = counter ? std::optional(counter->before) : std::nullopt;
         audit.counter_after = counter ? std::optional(counter->after) : std::nullopt;
     } catch (const Error& e) {
-        audit.result = std::string("failed: ") + e.what();
-        append_audit_entry(log_path, audit);
+        for (AuditEntry& entry : entries) {
+            entry.event = AuditEvent::Failed;
+            entry.detail = e.what();
+            log.append(entry);
+        }
         throw;
     }
+    std::optional<Error> unwritten;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        AuditEntry entry = audit;
-        entry.document = inputs[i].string();
-        entry.document_hash = to_hex(digests[i], "");
+        AuditEntry& entry = entries[i];
+        entry.event = AuditEvent::Signed;
+        entry.counter_before = audit.counter_before;
+        entry.counter_after = audit.counter_after;
+        entry.detail = "signed in batch " + std::to_string(i + 1) + "/" + std::to_string(inputs.size());
         try {
             outputs[i].commit(results[i]);
         } catch (const Error& e) {
-            entry.result = std::string("signed in batch, not written: ") + e.what();
-            append_audit_entry(log_path, entry);
-            throw;
+            entry.detail += ", not written: " + std::string(e.what());
+            if (!unwritten) unwritten = e;
         }
-        entry.result = "signed in batch " + outputs[i].path().string();
-        append_audit_entry(log_path, entry);
+        log.append(entry);
     }
+    if (unwritten) throw *unwritten;
     if (audit.counter_before && audit.counter_after)
         fmt::print("Signed {} documents with one PIN entry; card signature counter {} → {}\n", inputs.size(), *audit.counter_before,
                    *audit.counter_after);
