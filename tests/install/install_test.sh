@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
-for f in lib/cmake/qscd/qscdConfig.cmake lib/pkgconfig/qscd.pc include/qscd/key_handle.hpp lib/libqscd_core.a bin/qscd; do
+for f in lib/cmake/qscd/qscdConfig.cmake lib/pkgconfig/qscd.pc include/qscd/key_handle.hpp include/qscd/audit.hpp lib/libqscd_core.a lib/libqscd_service.a bin/qscd; do
   [ -e "$work/prefix/$f" ] || { echo "missing after install: $f"; exit 1; }
 done
 cmake -S "$here/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null

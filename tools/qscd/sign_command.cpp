@@ -115,7 +115,7 @@ void write_to_stdout(ByteView data) {
         throw Error(ErrorCode::IoError, "cannot write the signature to standard output");
 }
 
-// Runs a policy gate; a refusal is appended to the audit log ("refused: <rule>") before it reaches
+// Runs a policy gate; a refusal is appended to the audit log (event "refused", the rule as detail) before it reaches
 // the user, so the log holds every attempt, not only those the card saw.
 template <typename Gate>
 void logging_refusal(AuditSink& log, AuditEntry entry, Gate gate) {
