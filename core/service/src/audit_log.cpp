@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "qscd/atomic_file.hpp"
@@ -200,9 +199,9 @@ private:
 // with events) names the seq of an earlier Intent of its token that no other result answered.
 class IntentLedger {
 public:
-    void add_intent(std::uint64_t seq, const nlohmann::json& j, const std::string& where) {
+    void add_intent(std::uint64_t seq, const nlohmann::json& j) {
         intents_[seq] = {string_field(j, "token"), string_field(j, "certificate_sha256"), string_field(j, "document"),
-                         counter_field(j, "counter_before"), where, std::nullopt};
+                         counter_field(j, "counter_before"), std::nullopt};
     }
 
     // The problem with a result, if any; marks its intent answered.
@@ -235,7 +234,6 @@ private:
     struct Intent {
         std::string token, certificate, document;
         std::optional<std::uint32_t> counter_before;
-        std::string where;
         std::optional<std::uint64_t> answered_by;
     };
     std::map<std::uint64_t, Intent> intents_;
@@ -392,7 +390,7 @@ AuditCheck verify_audit_log(const std::filesystem::path& log) {
         }
         const bool with_events = j.contains("event");  // a log of the version before: results without intents
         if (*event == AuditEvent::Intent) {
-            intents.add_intent(seq, j, where);
+            intents.add_intent(seq, j);
             continue;
         }
         if (with_events && (*event == AuditEvent::Signed || *event == AuditEvent::Failed))
