@@ -170,9 +170,14 @@ contains "audit chain intact" "chain intact"
 out=$(cat "$log")
 contains "audit records the document hash" "document_hash"
 contains "audit records the card counter" "counter_after"
-contains "audit records failed attempts too" "failed: wrong User PIN"
-contains "audit records policy refusals" '"result":"refused: qc compliance'
-contains "audit records a refused batch" '"result":"refused: batch signing refused'
+contains "audit records failed attempts too" '"event":"failed"'
+contains "with the reason" '"detail":"wrong User PIN'
+contains "audit records the intent before the card is asked" '"event":"intent"'
+contains "results name the intent they answer" '"intent":1,'
+
+contains "audit records policy refusals" '"event":"refused"'
+contains "with the rule" '"detail":"qc compliance'
+contains "audit records a refused batch" '"detail":"batch signing refused'
 lacks "audit never contains a PIN" "123456"
 [ "$(stat -c %a "$log")" = 600 ] && ok "audit log mode 0600" || bad "audit log mode $(stat -c %a "$log")"
 cp "$log" "$work/audit.orig"
@@ -186,18 +191,20 @@ cp "$work/audit.orig" "$log"
 
 # The signature counter, token by token: a gap between an entry and the token's entry before it is
 # reported; a tail cut off the end is invisible in the file alone and found with --token (the card's
-# own counter). The whole tail of signed entries is cut here, so the chain itself stays intact.
+# own counter). The whole tail of both attempts (intent and result lines) is cut here, so the chain
+# itself stays intact.
 expect 0 "signing twice more" -- bash -c "QSCD_PIN=135791 \"$qscd\" sign --token alice --in \"$work/doc.txt\" --out \"$work/t1.p7s\" && QSCD_PIN=135791 \"$qscd\" sign --token alice --in \"$work/doc.txt\" --out \"$work/t2.p7s\""
 expect 0 "the card's counter agrees with the log" -- "$qscd" audit verify --token alice
 contains "the card's counter is shown" "card signature counter"
 cp "$log" "$work/audit.full"
-head -n -2 "$work/audit.full" > "$log"
+head -n -4 "$work/audit.full" > "$log"
 expect 0 "a cut-off tail passes the file-only check (a hash chain cannot see it)" -- "$qscd" audit verify
 expect 6 "a cut-off tail is found with the card's counter" -- "$qscd" audit verify --token alice
-contains "and named" "2 signature(s) not in the log"
-# An entry removed from the middle also leaves a gap in its token's counter (besides the chain).
+contains "and named" "2 signature(s) the log does not show"
+# An attempt (intent and result) removed from the middle also leaves a gap in its token's counter
+# (besides the chain).
 lines=$(wc -l < "$work/audit.full")
-awk -v drop=$((lines - 1)) 'NR != drop' "$work/audit.full" > "$log"
+awk -v drop=$((lines - 3)) 'NR != drop && NR != drop + 1' "$work/audit.full" > "$log"
 expect 6 "a removed entry is found" -- "$qscd" audit verify
 contains "and leaves a counter gap" "its previous entry ended at"
 cp "$work/audit.full" "$log"
@@ -215,9 +222,12 @@ expect 0 "signing into an 8 MiB audit log" -- env QSCD_PIN=123456 ASAN_OPTIONS="
   "$qscd" sign --token nq --in "$work/doc.txt" --out "$work/big.p7s" --audit-log "$big"
 read_bytes=$(awk '/big-audit\.log>/ { n = $NF; if (n ~ /^[0-9]+$/) sum += n } END { print sum + 0 }' "$work/strace.txt")
 [ "$read_bytes" -lt 65536 ] && ok "appending read $read_bytes bytes of the 8 MiB log" || bad "appending read $read_bytes bytes of the 8 MiB log"
+out=$(tail -n 2 "$big" | head -n 1)
+contains "the new intent continues the sequence" "\"seq\":$((last_seq + 1))"
+contains "and is an intent" '"event":"intent"'
 out=$(tail -n 1 "$big")
-contains "the new entry continues the sequence" "\"seq\":$((last_seq + 1))"
-contains "and is a signed entry" '"result":"signed '
+contains "its result follows" "\"seq\":$((last_seq + 2))"
+contains "and is a signed entry" '"event":"signed"'
 rm -f "$big" "$work/strace.txt"
 
 # Nothing that reaches the audit writer makes it fail after a signature: a document name that is not
@@ -229,18 +239,19 @@ expect 0 "a document name that is not UTF-8 is signed" -- env QSCD_PIN=135791 "$
 [ -s "$work/odd.p7s" ] && ok "its signature is written" || bad "no signature for the odd name"
 out=$(tail -n 1 "$log")
 contains "and logged, odd bytes escaped" 'odd\\xFF\\xC3name.txt'
-contains "as a signed entry" '"result":"signed '
+contains "as a signed entry" '"event":"signed"'
 expect 0 "the log still verifies" -- "$qscd" audit verify
 lines_before=$(wc -l < "$log")
 printf '{"seq":%s,"prev":"torn by a cra' "$lines_before" >> "$log"
 expect 0 "signing after a torn audit line" -- env QSCD_PIN=135791 "$qscd" sign --token alice --in "$work/doc.txt" --out "$work/after-torn.p7s"
-[ "$(wc -l < "$log")" = $((lines_before + 2)) ] && ok "the torn line was sealed: the new entry is a line of its own" \
-  || bad "log has $(wc -l < "$log") lines, wanted $((lines_before + 2))"
+[ "$(wc -l < "$log")" = $((lines_before + 3)) ] && ok "the torn line was sealed: the new entries are lines of their own" \
+  || bad "log has $(wc -l < "$log") lines, wanted $((lines_before + 3))"
 out=$(tail -n 1 "$log")
-contains "the entry after the torn line is whole" '"result":"signed '
+contains "the entry after the torn line is whole" '"event":"signed"'
 expect 6 "the torn line is reported" -- "$qscd" audit verify
 contains "by its line number" "line $((lines_before + 1)): not an audit entry"
-lacks "and the new entry chains to it" "line $((lines_before + 2)):"
+lacks "and the new entries chain to it" "line $((lines_before + 2)):"
+lacks "and to each other" "line $((lines_before + 3)):"
 cp "$work/audit.orig" "$log"
 
 finish

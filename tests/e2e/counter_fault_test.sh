@@ -37,7 +37,7 @@ for fault in counter-stuck counter-skip; do
     leftovers=$(find "$QSCD_E2E_DIR" -maxdepth 1 -name "*$name*" | wc -l)
     [ "$leftovers" = 0 ] && ok "$fault ($format): no temp file" || bad "$fault ($format): $leftovers files named after the output"
     last=$(tail -n 1 "$audit")
-    grep -q '"result":"failed: the card'"'"'s signature counter went from' <<<"$last" &&
+    grep -q '"event":"failed".*"detail":"the card'"'"'s signature counter went from' <<<"$last" &&
       ok "$fault ($format): audit log says failed" || bad "$fault ($format): last audit line: $last"
     # The card itself did sign (and count) once: what it reported was wrong.
     [ "$(card_counter)" = $((real_before + 1)) ] && ok "$fault ($format): the card counted one signature" ||

@@ -1,9 +1,9 @@
 // qscd audit verify: walks the hash chain of the signing audit log.
 #include <fmt/core.h>
 
-#include "audit_log.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "qscd/audit.hpp"
 #include "qscd/signing/hashing.hpp"
 #include "session.hpp"
 
@@ -32,12 +32,19 @@ void add_audit_commands(CLI::App& app, GlobalOptions& global) {
             check_audit_tail(check, serial, certificate.empty() ? "" : to_hex(hash_bytes(HashAlgorithm::Sha256, certificate), ""), *counter);
             fmt::print("token {}: card signature counter {}\n", serial, *counter);
         }
+        // Unfinished attempts are notes, not failures: the program ended between asking the card and
+        // logging the outcome (a kill, a crash); each may have cost the card one count.
+        const auto print_unfinished = [&] {
+            for (const auto& note : check.unfinished) fmt::print("  note: {}\n", note);
+        };
         if (check.ok()) {
             fmt::print("{}: {} entries, chain intact\n", path.string(), check.entries);
+            print_unfinished();
             return;
         }
         fmt::print("{}: {} entries, NOT intact\n", path.string(), check.entries);
         for (const auto& p : check.problems) fmt::print("  - {}\n", p);
+        print_unfinished();
         throw VerificationFailed();
     });
 }

@@ -75,6 +75,17 @@ struct SigningService::Prepared {
     std::string purpose;              // for the PIN entry: what the PIN authorises
 };
 
+// The card's counter before an attempt, for the intent: if the program dies before the result is
+// logged, `audit verify` knows where that attempt could have cost a count. Unknown if it cannot be read
+// (the signature itself will then tell what is wrong).
+std::optional<std::uint32_t> SigningService::counter_now() {
+    try {
+        return token_.signature_counter();
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+}
+
 SigningService::SigningService(Token& token, AuditSink& audit, PinEntry& pin)
     : token_(token), audit_(audit), pin_(pin), key_(token.key("SIG")), token_serial_(token.info().serial) {}
 
@@ -147,22 +158,19 @@ SigningService::Prepared SigningService::prepare(const SignRequest& request) {
     return p;
 }
 
-// The card's signature as the requested format, checked before anyone sees it (both formats): a card
-// whose key no longer matches its certificate, or that returned garbage, produces no signature.
-Bytes SigningService::finish_signature(const Prepared& p, Bytes card_signature) const {
+// A raw signature, checked against the key before anyone sees it: a card that signed with another key,
+// or returned garbage, produces no signature. ECDSA as DER (what `openssl dgst -verify` reads).
+Bytes SigningService::checked_raw_signature(const Prepared& p, Bytes card_signature) const {
     const KeyAttributes& a = key_->attributes();
-    if (p.request->format == SignatureFormat::Raw) {
-        if (!verify_signature(a.public_key, a.scheme, p.hash, p.digest, card_signature))
-            throw Error(ErrorCode::VerificationFailed, "the card's signature does not verify against its public key");
-        return a.scheme == SignatureScheme::Ecdsa ? ecdsa_raw_to_der(card_signature) : card_signature;
-    }
-    return card_signature;  // CAdES: already wrapped and checked (see sign / sign_batch)
+    if (!verify_signature(a.public_key, a.scheme, p.hash, p.digest, card_signature))
+        throw Error(ErrorCode::VerificationFailed, "the card's signature does not verify against its public key");
+    return a.scheme == SignatureScheme::Ecdsa ? ecdsa_raw_to_der(card_signature) : card_signature;
 }
 
 namespace {
 
-// The CMS as a verifier reads it: one signer, signature, message-digest and signing-certificate-v2 in
-// order (create_cades_detached already checked the card's signature against the certificate).
+// The CMS as a verifier reads it: one signer; signature, message-digest and signing-certificate-v2 in
+// order (create_cades_detached has checked the card's signature against the certificate already).
 void self_check_cades(ByteView cms, HashAlgorithm hash, ByteView digest) {
     const VerificationReport report = verify_cades_detached(
         cms, [&](HashAlgorithm h) { return h == hash ? Bytes(digest.begin(), digest.end()) : Bytes{}; }, {});
@@ -192,6 +200,7 @@ void write_output(std::ostream& out, ByteView data, const std::string& name) {
 SignOutcome SigningService::sign(const SignRequest& request) {
     Prepared p = prepare(request);
     const KeyAttributes& a = key_->attributes();
+    p.audit.counter_before = counter_now();  // where an attempt that never logs its result would start
     const std::uint64_t intent = audit_.append(p.audit);
 
     AuditEntry result = p.audit;
@@ -202,7 +211,7 @@ SignOutcome SigningService::sign(const SignRequest& request) {
         if (request.format == SignatureFormat::Raw) {
             CountedSignature signed_hash = key_->sign_hash_counted(p.hash, p.digest, pin_, p.purpose);
             counter = signed_hash.counter;
-            outcome.signature = finish_signature(p, std::move(signed_hash.signature));
+            outcome.signature = checked_raw_signature(p, std::move(signed_hash.signature));
         } else {
             CadesSigner signer = cades_signer_for(a, request.chain);
             signer.sign_digest = [&](HashAlgorithm h, ByteView d) {
@@ -313,7 +322,11 @@ std::vector<SignOutcome> SigningService::sign_batch(const std::vector<SignReques
     }
 
     std::vector<std::uint64_t> intents;
-    for (const Prepared& p : prepared) intents.push_back(audit_.append(p.audit));
+    const std::optional<std::uint32_t> start = counter_now();
+    for (Prepared& p : prepared) {
+        p.audit.counter_before = start;
+        intents.push_back(audit_.append(p.audit));
+    }
 
     std::vector<SignOutcome> outcomes(prepared.size());
     std::optional<CounterReading> counter;

@@ -113,7 +113,8 @@ public:
 private:
     struct Prepared;
     Prepared prepare(const SignRequest& request);
-    Bytes finish_signature(const Prepared& p, Bytes card_signature) const;
+    Bytes checked_raw_signature(const Prepared& p, Bytes card_signature) const;
+    std::optional<std::uint32_t> counter_now();
 
     Token& token_;
     AuditSink& audit_;
