@@ -4,6 +4,14 @@
 
 namespace qscd {
 
+const char* to_string(TokenKind kind) {
+    switch (kind) {
+        case TokenKind::Simulated: return "simulator";
+        case TokenKind::PcscReader: return "pcsc";
+    }
+    return "unknown";
+}
+
 std::unique_ptr<Token> open_card(std::unique_ptr<Transport> transport, std::string label) {
     // One host driver so far. A card without the OpenPGP application answers SELECT with 6A82,
     // which the driver reports as NotFound.

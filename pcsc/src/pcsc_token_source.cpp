@@ -57,7 +57,7 @@ std::vector<PcscTokenListing> PcscTokenSource::scan() {
     for (const std::string& reader : context.list_readers()) {
         PcscTokenListing t;
         t.descriptor.name = reader;
-        t.descriptor.kind = "pcsc";
+        t.descriptor.kind = TokenKind::PcscReader;
         t.descriptor.location = reader;
         try {
             if (!context.reader_status(reader).card_present) {
@@ -87,7 +87,7 @@ std::vector<TokenDescriptor> PcscTokenSource::list() {
 }
 
 std::unique_ptr<Token> PcscTokenSource::open(const TokenDescriptor& token) {
-    if (token.kind != "pcsc") throw Error(ErrorCode::InvalidArgument, "not a PC/SC token: " + token.name);
+    if (token.kind != TokenKind::PcscReader) throw Error(ErrorCode::InvalidArgument, "not a PC/SC token: " + token.name);
     Context context;
     std::unique_ptr<Token> opened;
     try {

@@ -94,7 +94,7 @@ TEST_CASE("PcscTokenSource lists alice with her serial, and the empty reader wit
     PcscTokenSource source;
     const auto tokens = source.list();
     REQUIRE(tokens.size() == 2);
-    CHECK(tokens[0].kind == "pcsc");
+    CHECK(tokens[0].kind == TokenKind::PcscReader);
     CHECK(tokens[0].name == kSlot0);
     CHECK(tokens[0].location == kSlot0);
     CHECK(tokens[0].serial == env("QSCD_E2E_ALICE_SERIAL"));

@@ -72,7 +72,7 @@ std::unique_ptr<Token> open_token(const GlobalOptions& global, const TokenChoice
         const auto sims = source.list();
         const bool is_simulated = std::any_of(sims.begin(), sims.end(), [&](const auto& t) { return t.name == choice.token; });
         if (is_simulated) {
-            token = source.open(TokenDescriptor{choice.token, "simulator", "", "", std::nullopt});
+            token = source.open(TokenDescriptor{choice.token, TokenKind::Simulated, "", "", std::nullopt});
         } else {
             try {
                 pcsc::PcscTokenSource readers(mode);
@@ -91,7 +91,7 @@ std::unique_ptr<Token> open_token(const GlobalOptions& global, const TokenChoice
             if (choice.serial && upper(t.serial) != upper(*choice.serial)) continue;
             if (choice.label && t.name != *choice.label) {
                 // Labels of simulated tokens are their names; readers' labels need the card: ask it.
-                if (t.kind != "pcsc") continue;
+                if (t.kind != TokenKind::PcscReader) continue;
                 pcsc::PcscTokenSource readers;
                 auto candidate = readers.open(t);
                 if (candidate->info().label != *choice.label) continue;
@@ -111,7 +111,7 @@ std::unique_ptr<Token> open_token(const GlobalOptions& global, const TokenChoice
                 auto same = std::find_if(distinct.begin(), distinct.end(), [&](const auto& d) { return !m.serial.empty() && d.serial == m.serial; });
                 if (same == distinct.end())
                     distinct.push_back(m);
-                else if (m.kind == "pcsc")
+                else if (m.kind == TokenKind::PcscReader)
                     *same = m;
             }
             matches = std::move(distinct);
@@ -119,7 +119,7 @@ std::unique_ptr<Token> open_token(const GlobalOptions& global, const TokenChoice
         if (matches.size() > 1)
             throw Error(ErrorCode::InvalidArgument, "several tokens match (" + names_of(matches) + "); choose with --token, --reader or --serial");
         const TokenDescriptor& chosen = matches.front();
-        if (chosen.kind == "pcsc") {
+        if (chosen.kind == TokenKind::PcscReader) {
             pcsc::PcscTokenSource readers(mode);
             token = readers.open(chosen);
         } else {

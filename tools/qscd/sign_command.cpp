@@ -177,13 +177,13 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     const Bytes digest = given ? given->value : hash_file(hash, in);
     audit.document_hash = to_hex(digest, "");
     audit.counter_before = token->signature_counter();  // for a failed attempt's log line only
-    const PinPrompt prompt = make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"});
+    const std::unique_ptr<PinEntry> pin = pin_from_fd_env_or_terminal(o.pin_fd, "QSCD_PIN");
 
     Bytes result;
     std::optional<CounterReading> counter;  // as read inside the signing transaction
     try {
         if (o.format == "raw") {
-            CountedSignature signed_hash = key->sign_hash_counted(hash, digest, prompt);
+            CountedSignature signed_hash = key->sign_hash_counted(hash, digest, *pin);
             counter = signed_hash.counter;
             const Bytes& signature = signed_hash.signature;
             if (!verify_signature(a.public_key, a.scheme, hash, digest, signature))
@@ -198,7 +198,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
             signer.chain_der = chain_for(global, o, a.certificate);
             signer.scheme = a.scheme;
             signer.sign_digest = [&](HashAlgorithm h, ByteView d) {
-                CountedSignature signed_hash = key->sign_hash_counted(h, d, prompt);
+                CountedSignature signed_hash = key->sign_hash_counted(h, d, *pin);
                 counter = signed_hash.counter;
                 return std::move(signed_hash.signature);
             };
@@ -307,7 +307,8 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
     audit.counter_before = token->signature_counter();  // for a failed batch's log line only
     std::vector<Bytes> results;
     try {
-        auto batch = key->begin_batch(inputs.size(), make_pin_prompt(PinSource{o.pin_fd, "QSCD_PIN"}));
+        const std::unique_ptr<PinEntry> pin = pin_from_fd_env_or_terminal(o.pin_fd, "QSCD_PIN");
+        auto batch = key->begin_batch(inputs.size(), *pin);
         CadesSigner signer;
         signer.certificate_der = a.certificate;
         SignOptions chain_options;

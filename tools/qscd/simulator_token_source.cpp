@@ -12,7 +12,7 @@ std::vector<TokenDescriptor> SimulatorTokenSource::list() {
     std::vector<TokenDescriptor> tokens;
     if (!std::filesystem::is_directory(state_dir_)) return tokens;
     for (const sim::TokenInfo& t : sim::SimulatorStore(state_dir_).list())
-        tokens.push_back({t.name, "simulator", t.error ? "" : "FFFF" + t.serial, t.path.string(), t.error});
+        tokens.push_back({t.name, TokenKind::Simulated, t.error ? "" : "FFFF" + t.serial, t.path.string(), t.error});
     return tokens;
 }
 

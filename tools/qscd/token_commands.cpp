@@ -56,7 +56,7 @@ void add_token_commands(CLI::App& app, GlobalOptions& global) {
         }
         fmt::print("{:<20} {:<10} {:<14} {}\n", "NAME", "KIND", "SERIAL", "LOCATION");
         for (const auto& t : tokens)
-            fmt::print("{:<20} {:<10} {:<14} {}{}\n", t.name, t.kind, t.serial, t.location, t.problem ? "  (unusable: " + *t.problem + ")" : "");
+            fmt::print("{:<20} {:<10} {:<14} {}{}\n", t.name, to_string(t.kind), t.serial, t.location, t.problem ? "  (unusable: " + *t.problem + ")" : "");
     });
 
     auto* info = app.add_subcommand("info", "show a token: application, serial, PIN tries, keys, certificate");

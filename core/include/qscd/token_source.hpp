@@ -12,9 +12,12 @@
 
 namespace qscd {
 
+enum class TokenKind { Simulated, PcscReader };
+const char* to_string(TokenKind kind);   // "simulator", "pcsc"
+
 struct TokenDescriptor {
     std::string name;                    // what a user types to choose it (--token)
-    std::string kind;                    // "simulator", "pcsc"
+    TokenKind kind = TokenKind::Simulated;
     std::string serial;
     std::string location;                // state file or reader name
     std::optional<std::string> problem;  // set when the token is present but unusable

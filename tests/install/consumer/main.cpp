@@ -33,12 +33,12 @@ int main(int argc, char** argv) {
     auto key = token.key("SIG");
     const HashAlgorithm hash = default_hash(key->attributes().type);
     const Bytes digest = hash_file(hash, "contract.txt");
-    PinPrompt prompt = [](const PinRequest&) { return Pin("123456"); };
+    HostPinPrompt pin([](const PinRequest&) { return Pin("123456"); });
 
     CadesSigner signer;
     signer.certificate_der = key->attributes().certificate;
     signer.scheme = key->attributes().scheme;
-    signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return key->sign_hash(h, d, prompt); };
+    signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return key->sign_hash(h, d, pin); };
     Bytes p7s = create_cades_detached(signer, hash, digest, std::chrono::system_clock::now());
 
     const VerificationReport report = verify_cades_detached(p7s, std::filesystem::path("contract.txt"), {ca.certificate_der});
