@@ -2,7 +2,10 @@
 // a real card through PC/SC, end to end through APDUs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <vector>
 #include <fstream>
 
 #include "qscd/error.hpp"
@@ -344,4 +347,73 @@ TEST_CASE("batch signing: one PIN for N signatures only where the card allows it
     auto& card = token->card();
     CHECK(card.verification_status(openpgp::Password::Pw1Signing).has_value());
     CHECK(error_code_of([&] { (void)card.compute_digital_signature(digest_of("sneaky")); }) == ErrorCode::PinRequired);
+}
+
+namespace {
+
+// The APDUs the driver sends while `f` runs (trace lines ">> CLA INS P1 P2 ...").
+std::vector<std::string> commands_sent(OpenPgpToken& token, const std::function<void()>& f) {
+    std::vector<std::string> commands;
+    token.set_trace([&](std::string_view line) {
+        if (line.rfind(">> ", 0) == 0) commands.emplace_back(line);
+    });
+    f();
+    token.set_trace(nullptr);
+    return commands;
+}
+
+bool any_verify(const std::vector<std::string>& commands) {
+    return std::any_of(commands.begin(), commands.end(), [](const std::string& c) { return c.rfind(">> 00 20", 0) == 0; });
+}
+
+}  // namespace
+
+TEST_CASE("the reader's PIN pad: NotSupported for now, and the card sees no VERIFY", "[driver][pin_entry]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    ReaderPinPad pad;
+    std::optional<ErrorCode> code;
+    const auto commands = commands_sent(*token, [&] { code = error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), pad); }); });
+    CHECK(code == ErrorCode::NotSupported);
+    CHECK_FALSE(commands.empty());  // the trace saw the SELECT and the status reads
+    CHECK_FALSE(any_verify(commands));
+    CHECK(token->pin_status()[0].tries_left == 3);
+    CHECK(token->signature_counter() == 0u);
+}
+
+TEST_CASE("an empty PIN from a host prompt cancels before any VERIFY", "[driver][pin_entry]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    HostPinPrompt empty([](const PinRequest&) { return Pin(); });
+    std::optional<ErrorCode> code;
+    const auto commands = commands_sent(*token, [&] { code = error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), empty); }); });
+    CHECK(code == ErrorCode::Cancelled);
+    CHECK_FALSE(any_verify(commands));
+    CHECK(token->pin_status()[0].tries_left == 3);
+
+    // A PIN entry of its own that hands the token an empty PIN is refused the same way.
+    struct EmptyBytes final : PinEntry {
+        void enter(const PinRequest&, PinVerification& verification) override { verification.verify_with(Pin()); }
+    } raw;
+    const auto raw_commands = commands_sent(*token, [&] { code = error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), raw); }); });
+    CHECK(code == ErrorCode::Cancelled);
+    CHECK_FALSE(any_verify(raw_commands));
+    CHECK(token->pin_status()[0].tries_left == 3);
+}
+
+TEST_CASE("what the PIN authorises reaches the PIN entry", "[driver][pin_entry]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    CountingPrompt prompt{kUserPin};
+    (void)token->key("SIG")->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *prompt.prompt(), "sign contract.pdf (SHA-256 3a7bd3e2…)");
+    CHECK(prompt.last_request->purpose == "sign contract.pdf (SHA-256 3a7bd3e2…)");
+    CHECK(prompt.last_request->pin_name == "User PIN (signature)");
+    CHECK(prompt.last_request->token_label == "memory");
+    CHECK(prompt.last_request->tries_left == 3);
+
+    token->set_pin_policy(Pin(kAdminPin), PinPolicy::Session);
+    auto batch = token->key("SIG")->begin_batch(2, *prompt.prompt(), "sign 2 documents");
+    CHECK(prompt.last_request->purpose == "sign 2 documents");
 }
