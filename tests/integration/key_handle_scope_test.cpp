@@ -10,6 +10,7 @@
 
 #include "qscd/error.hpp"
 #include "qscd/key_handle.hpp"
+#include "qscd/token_source.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/hashing.hpp"
 #include "token_conformance.hpp"
@@ -192,4 +193,10 @@ TEST_CASE("key usage is one value per key, named for messages", "[key_handle]") 
           ErrorCode::PolicyViolation);
     CHECK(error_code_of([&] { (void)authentication->begin_batch(1, *test::fixed_pin(kPin)); }) == ErrorCode::PolicyViolation);
     CHECK(log.opened == 0);  // refused before any scope
+}
+
+TEST_CASE("token kinds are an enum printed as `qscd token list` always did", "[token_source]") {
+    CHECK(std::string(to_string(TokenKind::Simulated)) == "simulator");
+    CHECK(std::string(to_string(TokenKind::PcscReader)) == "pcsc");
+    CHECK(TokenDescriptor{}.kind == TokenKind::Simulated);
 }
