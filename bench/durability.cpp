@@ -19,7 +19,7 @@ int run_durability(const Options& o) {
         std::fprintf(stderr, "usage: qscd_bench durability DIR LABEL\n");
         return 2;
     }
-    const PinPrompt prompt = [](const PinRequest&) { return Pin("123456"); };
+    HostPinPrompt prompt([](const PinRequest&) { return Pin("123456"); });
     const Bytes digest = hash_bytes(HashAlgorithm::Sha256, as_bytes("qscd benchmark document"));
     sim::SimulatorStore store(o.args[0]);
     const std::string pid = std::to_string(::getpid());

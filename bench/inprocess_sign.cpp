@@ -22,7 +22,7 @@ using namespace qscd;
 namespace bench {
 namespace {
 
-const PinPrompt kPrompt = [](const PinRequest&) { return Pin("123456"); };
+HostPinPrompt kPrompt([](const PinRequest&) { return Pin("123456"); });
 
 struct SimCard {
     std::size_t apdus = 0;

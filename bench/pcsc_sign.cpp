@@ -24,7 +24,7 @@ using namespace qscd;
 namespace bench {
 namespace {
 
-const PinPrompt kPrompt = [](const PinRequest&) { return Pin("123456"); };
+HostPinPrompt kPrompt([](const PinRequest&) { return Pin("123456"); });
 const Bytes kGetPwStatus = {0x00, 0xCA, 0x00, 0xC4, 0x00};
 
 struct PcscCard {

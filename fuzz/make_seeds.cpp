@@ -132,7 +132,7 @@ Bytes cades_by_card(const fuzz::Personalisation& p) {
     signer.certificate_der = key->attributes().certificate;
     signer.chain_der = {p.pki.issuing.certificate_der};
     signer.scheme = key->attributes().scheme;
-    const PinPrompt prompt = [](const PinRequest&) { return Pin(fuzz::kUserPin); };
+    HostPinPrompt prompt([](const PinRequest&) { return Pin(fuzz::kUserPin); });
     signer.sign_digest = [&](HashAlgorithm h, ByteView d) { return key->sign_hash(h, d, prompt); };
     const HashAlgorithm hash = HashAlgorithm::Sha256;
     return create_cades_detached(signer, hash, hash_bytes(hash, as_bytes("qscd fuzz document")),

@@ -13,7 +13,13 @@ const char* to_string(PinRole role) {
     return "PIN";
 }
 
-const char* to_string(TokenKind kind) { return kind == TokenKind::PcscReader ? "pcsc" : "simulator"; }
+const char* to_string(TokenKind kind) {
+    switch (kind) {
+        case TokenKind::Simulated: return "simulator";
+        case TokenKind::PcscReader: return "pcsc";
+    }
+    return "unknown";
+}
 
 std::shared_ptr<KeyHandle> Token::key(const std::string& id) {
     for (auto& k : keys())

@@ -15,7 +15,7 @@ void run_host_session(std::unique_ptr<Transport> transport) {
     if (!token) return;
     auto* openpgp = dynamic_cast<openpgp::OpenPgpToken*>(token.get());
 
-    const PinPrompt prompt = [](const PinRequest&) { return Pin(kUserPin); };
+    HostPinPrompt prompt([](const PinRequest&) { return Pin(kUserPin); });
     const Bytes digest = hash_bytes(HashAlgorithm::Sha256, as_bytes("qscd fuzz document"));
 
     attempt([&] { token->info(); });

@@ -27,6 +27,7 @@ expect 2 "bad algorithm refused" -- "$qscd" sim create --name carol --algo dsa
 expect 0 "token list" -- "$qscd" token list
 contains "list shows alice" "alice"
 contains "list shows bob" "bob"
+contains "list shows the kind of a simulated token" "simulator  FFFF"
 expect 2 "two tokens need --token" -- "$qscd" info
 expect 0 "info" -- "$qscd" info --token alice
 contains "info marks the test card" "TEST CARD"

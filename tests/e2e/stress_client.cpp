@@ -112,7 +112,8 @@ struct Tally {
 void sign_once(KeyHandle& key, const Options& o, long i, CounterWatch& watch, std::ofstream& counters, Tally& tally) {
     const std::string document = "stress client " + o.client_id + " transaction " + std::to_string(i);
     const Bytes digest = hash_bytes(HashAlgorithm::Sha256, ByteView(reinterpret_cast<const std::uint8_t*>(document.data()), document.size()));
-    const Bytes signature = key.sign_hash(HashAlgorithm::Sha256, digest, [](const PinRequest&) { return Pin(std::string_view("123456")); });
+    HostPinPrompt pin([](const PinRequest&) { return Pin(std::string_view("123456")); });
+    const Bytes signature = key.sign_hash(HashAlgorithm::Sha256, digest, pin);
     const std::vector<std::uint32_t> seen = watch.take();
     if (!verify_signature(key.attributes().public_key, key.attributes().scheme, HashAlgorithm::Sha256, digest, signature))
         return tally.fail(i, "signature does not verify");

@@ -2,7 +2,10 @@
 // a real card through PC/SC, end to end through APDUs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <vector>
 #include <fstream>
 
 #include "qscd/error.hpp"
@@ -39,12 +42,15 @@ struct CountingPrompt {
     std::string pin;
     std::shared_ptr<int> calls = std::make_shared<int>(0);
     std::shared_ptr<std::optional<int>> last_tries = std::make_shared<std::optional<int>>();
-    PinPrompt prompt() const {
-        return [pin = pin, calls = calls, tries = last_tries](const PinRequest& r) {
+    std::shared_ptr<PinRequest> last_request = std::make_shared<PinRequest>();
+    // A fresh host prompt sharing the counters; pass it as `*x.prompt()`.
+    std::unique_ptr<PinEntry> prompt() const {
+        return std::make_unique<HostPinPrompt>([pin = pin, calls = calls, tries = last_tries, request = last_request](const PinRequest& r) {
             ++*calls;
             *tries = r.tries_left;
+            *request = r;
             return Pin(pin);
-        };
+        });
     }
 };
 
@@ -88,7 +94,7 @@ TEST_CASE("keys generated on the card sign, and the signatures verify", "[driver
     const HashAlgorithm hash = default_hash(type);
     const Bytes digest = digest_of("hello world", hash);
     CountingPrompt prompt{kUserPin};
-    const Bytes signature = keys[0]->sign_hash(hash, digest, prompt.prompt());
+    const Bytes signature = keys[0]->sign_hash(hash, digest, *prompt.prompt());
     CHECK(verify_signature(a.public_key, a.scheme, hash, digest, signature));
     CHECK_FALSE(verify_signature(a.public_key, a.scheme, hash, digest_of("hello world!", hash), signature));
     CHECK(token->signature_counter() == 1u);
@@ -101,7 +107,7 @@ TEST_CASE("every signature asks for the PIN again (sole control)", "[driver][sig
     token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
     auto key = token->key("SIG");
     CountingPrompt prompt{kUserPin};
-    for (int i = 0; i < 3; ++i) (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("doc"), prompt.prompt());
+    for (int i = 0; i < 3; ++i) (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("doc"), *prompt.prompt());
     CHECK(*prompt.calls == 3);
     CHECK(token->signature_counter() == 3u);
 
@@ -126,8 +132,8 @@ TEST_CASE("digest length and usage are checked before the card is asked", "[driv
     token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
     auto key = token->key("SIG");
     CountingPrompt prompt{kUserPin};
-    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, Bytes(31, 0), prompt.prompt()); }) == ErrorCode::InvalidArgument);
-    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha384, Bytes(32, 0), prompt.prompt()); }) == ErrorCode::InvalidArgument);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, Bytes(31, 0), *prompt.prompt()); }) == ErrorCode::InvalidArgument);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha384, Bytes(32, 0), *prompt.prompt()); }) == ErrorCode::InvalidArgument);
     CHECK(*prompt.calls == 0);
     CHECK(token->signature_counter() == 0u);
 }
@@ -139,7 +145,7 @@ TEST_CASE("wrong PIN → tries left → blocked → unblock with the Admin PIN",
     CountingPrompt wrong{"999999"};
     for (int expected = 2; expected >= 1; --expected) {
         try {
-            (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), wrong.prompt());
+            (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *wrong.prompt());
             FAIL("wrong PIN accepted");
         } catch (const Error& e) {
             CHECK(e.code() == ErrorCode::WrongPin);
@@ -147,10 +153,10 @@ TEST_CASE("wrong PIN → tries left → blocked → unblock with the Admin PIN",
             CHECK(std::string(e.what()) == "wrong User PIN, " + std::to_string(expected) + (expected == 1 ? " try" : " tries") + " left");
         }
     }
-    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), wrong.prompt()); }) == ErrorCode::PinBlocked);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *wrong.prompt()); }) == ErrorCode::PinBlocked);
     // Blocked: the right PIN is refused too, and the prompt is not even shown.
     CountingPrompt right{kUserPin};
-    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), right.prompt()); }) == ErrorCode::PinBlocked);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *right.prompt()); }) == ErrorCode::PinBlocked);
     CHECK(*right.calls == 0);
     CHECK(token->pin_status()[0].tries_left == 0);
     CHECK(token->signature_counter() == 0u);
@@ -158,7 +164,7 @@ TEST_CASE("wrong PIN → tries left → blocked → unblock with the Admin PIN",
     token->unblock_pin(PinRole::Admin, Pin(kAdminPin), Pin("654321"));
     CHECK(token->pin_status()[0].tries_left == 3);
     CountingPrompt fresh{"654321"};
-    const Bytes sig = key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), fresh.prompt());
+    const Bytes sig = key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *fresh.prompt());
     CHECK(verify_signature(key->attributes().public_key, SignatureScheme::Ecdsa, HashAlgorithm::Sha256, digest_of("x"), sig));
 }
 
@@ -208,7 +214,7 @@ TEST_CASE("the APDU trace never shows a PIN", "[driver][secrets]") {
     token->set_trace([&](std::string_view line) { trace += std::string(line) + "\n"; });
     token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
     CountingPrompt prompt{kUserPin};
-    (void)token->key("SIG")->sign_hash(HashAlgorithm::Sha256, digest_of("doc"), prompt.prompt());
+    (void)token->key("SIG")->sign_hash(HashAlgorithm::Sha256, digest_of("doc"), *prompt.prompt());
     CHECK(trace.find("00 20 00 81 06 REDACTED") != std::string::npos);
     CHECK(trace.find("00 20 00 83 08 REDACTED") != std::string::npos);
     CHECK(trace.find("31 32 33 34 35 36") == std::string::npos);
@@ -284,7 +290,7 @@ TEST_CASE("a verified PIN that no signature consumed is logged out", "[driver][s
     card.verify(openpgp::Password::Pw3, Pin(kAdminPin));
     card.set_algorithm(KeySlot::Signature, KeyType::EcP384);
     CountingPrompt prompt{kUserPin};
-    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), prompt.prompt()); }) == ErrorCode::NotFound);
+    CHECK(error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *prompt.prompt()); }) == ErrorCode::NotFound);
     CHECK(*prompt.calls == 1);
     // Same card session, no SELECT in between: PW1-81 must not be left verified.
     CHECK(card.verification_status(openpgp::Password::Pw1Signing).has_value());
@@ -296,12 +302,12 @@ TEST_CASE("a signature counter that jumps is reported", "[driver][qscd][counter]
     auto key = token->key("SIG");
     CountingPrompt prompt{kUserPin};
     const auto before = token->signature_counter();
-    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("one"), prompt.prompt());
+    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("one"), *prompt.prompt());
     CHECK_FALSE(unexpected_counter_step(before, token->signature_counter(), 1));
     // Another signature nobody accounted for (as if a second program used the card in between):
     const auto before2 = token->signature_counter();
-    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("two"), prompt.prompt());
-    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("sneaked in"), prompt.prompt());
+    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("two"), *prompt.prompt());
+    (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("sneaked in"), *prompt.prompt());
     const auto problem = unexpected_counter_step(before2, token->signature_counter(), 1);
     REQUIRE(problem);
     CHECK(problem->find("went from 1 to 3, expected 2") != std::string::npos);
@@ -313,7 +319,7 @@ TEST_CASE("batch signing: one PIN for N signatures only where the card allows it
     token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
     CountingPrompt prompt{kUserPin};
     // Default card: PIN per signature → refused before any PIN is asked.
-    CHECK(error_code_of([&] { (void)token->key("SIG")->begin_batch(3, prompt.prompt()); }) == ErrorCode::PolicyViolation);
+    CHECK(error_code_of([&] { (void)token->key("SIG")->begin_batch(3, *prompt.prompt()); }) == ErrorCode::PolicyViolation);
     CHECK(*prompt.calls == 0);
 
     token->set_pin_policy(Pin(kAdminPin), PinPolicy::Session);
@@ -321,7 +327,7 @@ TEST_CASE("batch signing: one PIN for N signatures only where the card allows it
     REQUIRE(key->attributes().pin_policy == PinPolicy::Session);
     const auto before = token->signature_counter();
     {
-        auto batch = key->begin_batch(3, prompt.prompt());
+        auto batch = key->begin_batch(3, *prompt.prompt());
         for (int i = 0; i < 3; ++i) {
             const Bytes d = digest_of("doc " + std::to_string(i));
             CHECK(verify_signature(key->attributes().public_key, SignatureScheme::Ecdsa, HashAlgorithm::Sha256, d,
@@ -335,10 +341,79 @@ TEST_CASE("batch signing: one PIN for N signatures only where the card allows it
 
     // An abandoned batch leaves no verified PIN behind.
     {
-        auto batch = key->begin_batch(2, prompt.prompt());
+        auto batch = key->begin_batch(2, *prompt.prompt());
         (void)batch->sign(HashAlgorithm::Sha256, digest_of("only one"));
     }
     auto& card = token->card();
     CHECK(card.verification_status(openpgp::Password::Pw1Signing).has_value());
     CHECK(error_code_of([&] { (void)card.compute_digital_signature(digest_of("sneaky")); }) == ErrorCode::PinRequired);
+}
+
+namespace {
+
+// The APDUs the driver sends while `f` runs (trace lines ">> CLA INS P1 P2 ...").
+std::vector<std::string> commands_sent(OpenPgpToken& token, const std::function<void()>& f) {
+    std::vector<std::string> commands;
+    token.set_trace([&](std::string_view line) {
+        if (line.rfind(">> ", 0) == 0) commands.emplace_back(line);
+    });
+    f();
+    token.set_trace(nullptr);
+    return commands;
+}
+
+bool any_verify(const std::vector<std::string>& commands) {
+    return std::any_of(commands.begin(), commands.end(), [](const std::string& c) { return c.rfind(">> 00 20", 0) == 0; });
+}
+
+}  // namespace
+
+TEST_CASE("the reader's PIN pad: NotSupported for now, and the card sees no VERIFY", "[driver][pin_entry]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    ReaderPinPad pad;
+    std::optional<ErrorCode> code;
+    const auto commands = commands_sent(*token, [&] { code = error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), pad); }); });
+    CHECK(code == ErrorCode::NotSupported);
+    CHECK_FALSE(commands.empty());  // the trace saw the SELECT and the status reads
+    CHECK_FALSE(any_verify(commands));
+    CHECK(token->pin_status()[0].tries_left == 3);
+    CHECK(token->signature_counter() == 0u);
+}
+
+TEST_CASE("an empty PIN from a host prompt cancels before any VERIFY", "[driver][pin_entry]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    auto key = token->key("SIG");
+    HostPinPrompt empty([](const PinRequest&) { return Pin(); });
+    std::optional<ErrorCode> code;
+    const auto commands = commands_sent(*token, [&] { code = error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), empty); }); });
+    CHECK(code == ErrorCode::Cancelled);
+    CHECK_FALSE(any_verify(commands));
+    CHECK(token->pin_status()[0].tries_left == 3);
+
+    // A PIN entry of its own that hands the token an empty PIN is refused the same way.
+    struct EmptyBytes final : PinEntry {
+        void enter(const PinRequest&, PinVerification& verification) override { verification.verify_with(Pin()); }
+    } raw;
+    const auto raw_commands = commands_sent(*token, [&] { code = error_code_of([&] { (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("x"), raw); }); });
+    CHECK(code == ErrorCode::Cancelled);
+    CHECK_FALSE(any_verify(raw_commands));
+    CHECK(token->pin_status()[0].tries_left == 3);
+}
+
+TEST_CASE("what the PIN authorises reaches the PIN entry", "[driver][pin_entry]") {
+    auto token = fresh_token();
+    token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
+    CountingPrompt prompt{kUserPin};
+    (void)token->key("SIG")->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *prompt.prompt(), "sign contract.pdf (SHA-256 3a7bd3e2…)");
+    CHECK(prompt.last_request->purpose == "sign contract.pdf (SHA-256 3a7bd3e2…)");
+    CHECK(prompt.last_request->pin_name == "User PIN (signature)");
+    CHECK(prompt.last_request->token_label == "memory");
+    CHECK(prompt.last_request->tries_left == 3);
+
+    token->set_pin_policy(Pin(kAdminPin), PinPolicy::Session);
+    auto batch = token->key("SIG")->begin_batch(2, *prompt.prompt(), "sign 2 documents");
+    CHECK(prompt.last_request->purpose == "sign 2 documents");
 }

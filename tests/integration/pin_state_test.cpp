@@ -91,8 +91,9 @@ struct Fixture {
         Transaction transaction(*transport);
         return !token->card().verification_status(password).has_value();
     }
-    PinPrompt user_pin() const {
-        return [](const PinRequest&) { return Pin(kUserPin); };
+    // Pass as `*f.user_pin()`.
+    std::unique_ptr<PinEntry> user_pin() const {
+        return std::make_unique<HostPinPrompt>([](const PinRequest&) { return Pin(kUserPin); });
     }
 };
 
@@ -140,14 +141,14 @@ TEST_CASE("a session-policy signature logs PW1 out; a per-signature one consumed
         f.token->set_pin_policy(Pin(kAdminPin), PinPolicy::Session);
         auto key = f.token->key("SIG");
         f.transport->clear();
-        (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("session"), f.user_pin());
+        (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("session"), *f.user_pin());
         CHECK(f.transport->logged_out(0x81));
         CHECK(f.transport->reset_requested);
         CHECK_FALSE(f.still_verified(Password::Pw1Signing));
     }
     SECTION("per-signature policy: PSO:CDS consumed PW1, no logout, no reset") {
         auto key = f.token->key("SIG");
-        (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("per signature"), f.user_pin());
+        (void)key->sign_hash(HashAlgorithm::Sha256, digest_of("per signature"), *f.user_pin());
         CHECK_FALSE(f.transport->logged_out(0x81));
         CHECK_FALSE(f.transport->reset_requested);
         CHECK_FALSE(f.still_verified(Password::Pw1Signing));
@@ -159,7 +160,7 @@ TEST_CASE("the end of a batch logs PW1 out and asks for a reset at close", "[dri
     f.token->set_pin_policy(Pin(kAdminPin), PinPolicy::Session);
     auto key = f.token->key("SIG");
     f.transport->clear();
-    auto batch = key->begin_batch(2, f.user_pin());
+    auto batch = key->begin_batch(2, *f.user_pin());
     (void)batch->sign(HashAlgorithm::Sha256, digest_of("one"));
     (void)batch->sign(HashAlgorithm::Sha256, digest_of("two"));
     batch->finish();

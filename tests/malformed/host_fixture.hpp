@@ -47,8 +47,9 @@ inline const std::vector<std::uint8_t>& personalised_image() {
     return image;
 }
 
-inline qscd::PinPrompt fixed_pin(const char* pin) {
-    return [pin](const qscd::PinRequest&) { return qscd::Pin(pin); };
+// A host prompt that always answers `pin`; pass it as `*fixed_pin(...)`.
+inline std::unique_ptr<qscd::PinEntry> fixed_pin(const char* pin) {
+    return std::make_unique<qscd::HostPinPrompt>([pin](const qscd::PinRequest&) { return qscd::Pin(pin); });
 }
 
 // How an operation ended: a typed qscd::Error (its code and status word), another exception, or no

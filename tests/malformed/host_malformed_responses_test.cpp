@@ -33,7 +33,7 @@ std::vector<Target> targets() {
     auto sign = [](FlexibleTransport&, std::unique_ptr<qscd::openpgp::OpenPgpToken>& tok) {
         auto key = tok->key("SIG");
         const Bytes digest = qscd::hash_bytes(qscd::HashAlgorithm::Sha256, qscd::as_bytes(std::string_view("doc")));
-        (void)key->sign_hash(qscd::HashAlgorithm::Sha256, digest, fixed_pin(kUserPin));
+        (void)key->sign_hash(qscd::HashAlgorithm::Sha256, digest, *fixed_pin(kUserPin));
     };
     return {
         {"open: SELECT", 0xA4, 0x04, 0x00, none, [](FlexibleTransport& t, auto& tok) { tok = token_over(t); }},

@@ -140,15 +140,15 @@ TEST_CASE("peer CVE class: use after free on card removal (handle used after Car
         }
         return std::nullopt;
     };
-    auto o = run([&] { (void)key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, fixed_pin(kUserPin)); });
+    auto o = run([&] { (void)key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, *fixed_pin(kUserPin)); });
     CHECK(o.code == ErrorCode::CardRemoved);
     token.reset();  // the token goes away; the key handle keeps its session
-    o = run([&] { (void)key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, fixed_pin(kUserPin)); });
+    o = run([&] { (void)key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, *fixed_pin(kUserPin)); });
     CHECK(o.code == ErrorCode::CardRemoved);
     // Card back: the same handle signs again.
     t.removed = false;
     t.intercept = nullptr;
-    CHECK(key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, fixed_pin(kUserPin)).size() == 64);
+    CHECK(key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, *fixed_pin(kUserPin)).size() == 64);
 }
 
 // The driver must judge a response by its status word before it looks at the data: each answer below
@@ -188,7 +188,7 @@ TEST_CASE("peer CVE class: data after an unchecked error status word is never us
         return b;
     };
     Bytes signature;
-    o = run([&] { signature = key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, fixed_pin(kUserPin)); });
+    o = run([&] { signature = key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, *fixed_pin(kUserPin)); });
     INFO("PSO:CDS: " << o.what);
     CHECK(o.kind == Outcome::QscdError);
     CHECK(o.code == ErrorCode::CardError);
@@ -230,7 +230,7 @@ TEST_CASE("peer CVE class: empty PIN bypass (card and host)", "[malformed][cve]"
     CHECK(t.transmits == before);
     // The signing path asks the prompt; an empty answer cancels, and no try is used.
     auto key = token->key("SIG");
-    o = run([&] { (void)key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, fixed_pin("")); });
+    o = run([&] { (void)key->sign_hash(qscd::HashAlgorithm::Sha256, kDigest, *fixed_pin("")); });
     CHECK(o.code == ErrorCode::Cancelled);
     CHECK(token->pin_status()[0].tries_left == 3);
 }

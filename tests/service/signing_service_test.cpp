@@ -8,6 +8,7 @@
 
 #include "qscd/audit.hpp"
 #include "qscd/error.hpp"
+#include "qscd/signing/cades_verify.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/hashing.hpp"
 #include "qscd/signing_service.hpp"

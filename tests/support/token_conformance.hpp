@@ -6,20 +6,24 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "qscd/error.hpp"
+#include "qscd/pin_entry.hpp"
 #include "qscd/signing/crypto.hpp"
 #include "qscd/signing/hashing.hpp"
 #include "qscd/token.hpp"
 
 namespace qscd::test {
 
-inline PinPrompt fixed_pin(std::string pin, int* calls = nullptr) {
-    return [pin = std::move(pin), calls](const PinRequest&) {
+// A host prompt that always answers `pin` (counting how often it was asked); pass it as
+// `*fixed_pin(...)`.
+inline std::unique_ptr<PinEntry> fixed_pin(std::string pin, int* calls = nullptr) {
+    return std::make_unique<HostPinPrompt>([pin = std::move(pin), calls](const PinRequest&) {
         if (calls) ++*calls;
         return Pin(pin);
-    };
+    });
 }
 
 inline ErrorCode error_code_of(const std::function<void()>& f) {
@@ -42,7 +46,7 @@ inline void check_sign_and_verify(Token& token, const std::string& user_pin) {
     const auto before = token.signature_counter();
     int prompts = 0;
     for (int i = 0; i < 2; ++i) {
-        const Bytes signature = key->sign_hash(hash, digest, fixed_pin(user_pin, &prompts));
+        const Bytes signature = key->sign_hash(hash, digest, *fixed_pin(user_pin, &prompts));
         CHECK(verify_signature(a.public_key, a.scheme, hash, digest, signature));
     }
     CHECK(prompts == 2);
@@ -57,20 +61,20 @@ inline void check_wrong_pin_lockout_and_unblock(Token& token, const std::string&
     const Bytes digest = hash_bytes(hash, as_bytes("lockout"));
     for (int left = 2; left >= 1; --left) {
         try {
-            (void)key->sign_hash(hash, digest, fixed_pin("000000"));
+            (void)key->sign_hash(hash, digest, *fixed_pin("000000"));
             FAIL("wrong PIN accepted");
         } catch (const Error& e) {
             CHECK(e.code() == ErrorCode::WrongPin);
             CHECK(e.tries_left() == left);
         }
     }
-    CHECK(error_code_of([&] { (void)key->sign_hash(hash, digest, fixed_pin("000000")); }) == ErrorCode::PinBlocked);
+    CHECK(error_code_of([&] { (void)key->sign_hash(hash, digest, *fixed_pin("000000")); }) == ErrorCode::PinBlocked);
     int prompts = 0;
-    CHECK(error_code_of([&] { (void)key->sign_hash(hash, digest, fixed_pin(user_pin, &prompts)); }) == ErrorCode::PinBlocked);
+    CHECK(error_code_of([&] { (void)key->sign_hash(hash, digest, *fixed_pin(user_pin, &prompts)); }) == ErrorCode::PinBlocked);
     CHECK(prompts == 0);
     token.unblock_pin(PinRole::Admin, Pin(admin_pin), Pin(user_pin));
     CHECK(token.pin_status()[0].tries_left == 3);
-    (void)key->sign_hash(hash, digest, fixed_pin(user_pin));
+    (void)key->sign_hash(hash, digest, *fixed_pin(user_pin));
 }
 
 }  // namespace qscd::test

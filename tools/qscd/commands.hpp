@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "pin_input.hpp"
+#include "qscd/pin_entry.hpp"
 
 namespace qscd::cli {
 

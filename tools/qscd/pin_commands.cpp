@@ -17,9 +17,9 @@ struct PinOptions {
 };
 
 Pin read_new_pin(const PinOptions& o, const std::string& what) {
-    Pin first = read_pin({o.new_pin_fd, "QSCD_NEW_PIN"}, "New " + what + ": ");
+    Pin first = read_secret(o.new_pin_fd, "QSCD_NEW_PIN", "New " + what + ": ");
     if (o.new_pin_fd || std::getenv("QSCD_NEW_PIN")) return first;
-    Pin again = read_pin({std::nullopt, ""}, "Repeat new " + what + ": ");
+    Pin again = read_secret(std::nullopt, "", "Repeat new " + what + ": ");
     if (!std::equal(first.bytes().begin(), first.bytes().end(), again.bytes().begin(), again.bytes().end()))
         throw Error(ErrorCode::InvalidPin, "the two new PINs differ; nothing was changed");
     return first;
@@ -29,8 +29,8 @@ void change(const GlobalOptions& global, const PinOptions& o) {
     auto token = open_token(global, o.choice);
     const PinRole role = o.admin ? PinRole::Admin : PinRole::User;
     const std::string name = to_string(role);
-    const Pin current = o.admin ? read_pin({o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN"}, "Current " + name + ": ")
-                                : read_pin({o.pin_fd, "QSCD_PIN"}, "Current " + name + ": ");
+    const Pin current = o.admin ? read_secret(o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN", "Current " + name + ": ")
+                                : read_secret(o.pin_fd, "QSCD_PIN", "Current " + name + ": ");
     const Pin replacement = read_new_pin(o, name);
     token->change_pin(role, current, replacement);
     fmt::print("{} changed.\n", name);
@@ -39,8 +39,8 @@ void change(const GlobalOptions& global, const PinOptions& o) {
 void unblock(const GlobalOptions& global, const PinOptions& o) {
     auto token = open_token(global, o.choice);
     const bool with_admin = o.with == "admin";
-    const Pin secret = with_admin ? read_pin({o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN"}, "Admin PIN: ")
-                                  : read_pin({o.pin_fd, "QSCD_RESET_CODE"}, "Resetting Code: ");
+    const Pin secret = with_admin ? read_secret(o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN", "Admin PIN: ")
+                                  : read_secret(o.pin_fd, "QSCD_RESET_CODE", "Resetting Code: ");
     const Pin replacement = read_new_pin(o, "User PIN");
     token->unblock_pin(with_admin ? PinRole::Admin : PinRole::ResetCode, secret, replacement);
     fmt::print("User PIN unblocked and set.\n");

@@ -9,13 +9,6 @@
 
 namespace qscd {
 
-// The counter as read inside one signing transaction: before the PIN was verified and after the last
-// signature. These are the values to show and log: a later read may include other programs' signatures.
-struct CounterReading {
-    std::uint32_t before = 0;
-    std::uint32_t after = 0;
-};
-
 // nullopt when the step is as expected; otherwise what is wrong, in one line.
 inline std::optional<std::string> unexpected_counter_step(std::optional<std::uint32_t> before, std::optional<std::uint32_t> after,
                                                           std::uint32_t signatures) {

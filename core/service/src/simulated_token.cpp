@@ -50,6 +50,7 @@ SimulatedTokenSummary personalise(const std::filesystem::path& state_dir, const 
     summary.certificate_issuer = cert.issuer;
     summary.certificate_profile = to_string(profile.kind);
     summary.trust_root = state_dir / "test-pki" / "root.pem";
+    summary.issuing_ca = state_dir / "test-pki" / "issuing.pem";
     summary.user_pin = kDefaultUserPin;
     summary.admin_pin = kDefaultAdminPin;
     return summary;

@@ -116,9 +116,28 @@ struct Verified {
     bool pin_valid_for_several = false;  // C4 byte 1: PSO:CDS does not consume PW1-81
 };
 
-// Selects the application, refuses a blocked PIN, reads the counter, asks for the PIN once and
-// verifies it.
-Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secrets, const PinPrompt& prompt) {
+// The User PIN's VERIFY for signing [§7.2.2], offered to the PIN entry.
+class Pw1SigningVerification final : public PinVerification {
+public:
+    explicit Pw1SigningVerification(VerifiedSecrets& secrets) : secrets_(secrets) {}
+    void verify_with(const Pin& pin) override {
+        if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");  // nothing sent to the card
+        secrets_.verify(Password::Pw1Signing, pin);
+    }
+    // PC/SC part 10 VERIFY_PIN_DIRECT comes with the kiosk work (issue 14); until then nothing is
+    // sent to the card, so no try is spent.
+    void verify_on_pin_pad() override {
+        throw Error(ErrorCode::NotSupported, "this reader has no PIN pad qscd can use yet; enter the PIN on the host "
+                                             "(nothing was sent to the card)");
+    }
+
+private:
+    VerifiedSecrets& secrets_;
+};
+
+// Selects the application, refuses a blocked PIN, reads the counter, asks the PIN entry once and
+// verifies the PIN.
+Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secrets, PinEntry& pin, std::string_view purpose) {
     OpenPgpCard& card = session.card;
     const PwStatus status = session.begin().pw_status;
     if (status.pw1_tries == 0)
@@ -129,14 +148,14 @@ Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secr
     request.tries_left = status.pw1_tries;
     request.min_length = kPw1MinLength;
     request.max_length = static_cast<std::size_t>(status.pw1_max_length);
+    request.purpose = std::string(purpose);
     // The signature counter is read in the same transaction as the signatures: nobody can sign in
     // between, so it must rise by exactly the number we make [§8.2].
     Verified verified;
     verified.counter_before = card.signature_counter();
     verified.pin_valid_for_several = status.pw1_valid_for_several_signatures;
-    Pin pin = prompt(request);
-    if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");
-    secrets.verify(Password::Pw1Signing, pin);
+    Pw1SigningVerification verification(secrets);
+    pin.enter(request, verification);
     return verified;
 }
 
@@ -170,18 +189,20 @@ CounterReading check_counter(OpenPgpCard& card, std::uint32_t before, std::uint3
     return CounterReading{before, after};
 }
 
-// Batch signing under one PIN and one card transaction; the card must allow several signatures per
-// VERIFY (C4 byte 1 = 01, §6.1), which is re-read from the card, not taken from cached attributes.
+// Batch signing under one PIN inside the operation scope KeyHandle::begin_batch opened (one card
+// transaction, kept until the batch is destroyed); the card must allow several signatures per VERIFY
+// (C4 byte 1 = 01, §6.1), which is re-read from the card, not taken from cached attributes.
 class OpenPgpSignatureBatch final : public SignatureBatch {
 public:
-    OpenPgpSignatureBatch(std::shared_ptr<OpenPgpToken::Session> session, KeyType type, std::size_t count, const PinPrompt& prompt)
-        : session_(std::move(session)), transaction_(*session_->transport), secrets_(*session_), type_(type), count_(count) {
+    OpenPgpSignatureBatch(std::shared_ptr<OpenPgpToken::Session> session, KeyType type, std::size_t count, PinEntry& pin,
+                          std::string_view purpose)
+        : session_(std::move(session)), secrets_(*session_), type_(type), count_(count) {
         session_->card.select();
         if (!session_->card.pw_status().pw1_valid_for_several_signatures)
             throw Error(ErrorCode::PolicyViolation, "batch signing: the card requires the PIN for every signature (sole control)");
-        counter_before_ = select_and_verify(*session_, secrets_, prompt).counter_before;
+        counter_before_ = select_and_verify(*session_, secrets_, pin, purpose).counter_before;
     }
-    // An unfinished batch logs the PIN out too (secrets_, before the transaction ends).
+    // An unfinished batch logs the PIN out too (secrets_, before the base's scope ends the transaction).
     ~OpenPgpSignatureBatch() override = default;
 
     Bytes sign(HashAlgorithm hash, ByteView digest) override {
@@ -200,7 +221,6 @@ public:
 
 private:
     std::shared_ptr<OpenPgpToken::Session> session_;
-    Transaction transaction_;
     VerifiedSecrets secrets_;
     KeyType type_;
     std::size_t count_, done_ = 0;
@@ -213,15 +233,24 @@ public:
         : KeyHandle(std::move(attributes)), session_(std::move(session)) {}
 
 private:
-    Transport& transport() override { return *session_->transport; }
+    // One card transaction (PC/SC SCardBeginTransaction, the simulator's lock) per operation.
+    class TransactionScope final : public OperationScope {
+    public:
+        explicit TransactionScope(Transport& transport) : transaction_(transport) {}
 
-    // No PIN caching: the prompt is asked for every signature. The card forgets the verification
+    private:
+        Transaction transaction_;
+    };
+
+    std::unique_ptr<OperationScope> begin_operation() override { return std::make_unique<TransactionScope>(*session_->transport); }
+
+    // No PIN caching: the PIN entry is asked for every signature. The card forgets the verification
     // after one PSO:CDS when C4 byte 1 is 00 [§6.1]; otherwise (session policy), or when the
     // signature failed, the PIN is logged out before the transaction ends (secrets).
-    CountedSignature do_sign_hash(HashAlgorithm hash, ByteView digest, const PinPrompt& prompt) override {
+    CountedSignature do_sign_hash(HashAlgorithm hash, ByteView digest, PinEntry& pin, std::string_view purpose) override {
         OpenPgpCard& card = session_->card;
         VerifiedSecrets secrets(*session_);
-        const Verified verified = select_and_verify(*session_, secrets, prompt);
+        const Verified verified = select_and_verify(*session_, secrets, pin, purpose);
         Bytes signature = compute_signature(card, attributes().type, hash, digest);
         if (!verified.pin_valid_for_several) secrets.consumed(Password::Pw1Signing);
         secrets.log_out();
@@ -229,8 +258,8 @@ private:
         return {std::move(signature), counter};
     }
 
-    std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, const PinPrompt& prompt) override {
-        return std::make_unique<OpenPgpSignatureBatch>(session_, attributes().type, count, prompt);
+    std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, PinEntry& pin, std::string_view purpose) override {
+        return std::make_unique<OpenPgpSignatureBatch>(session_, attributes().type, count, pin, purpose);
     }
 
     std::shared_ptr<OpenPgpToken::Session> session_;
@@ -306,7 +335,7 @@ std::vector<std::shared_ptr<KeyHandle>> OpenPgpToken::keys() {
         if (e.code() != ErrorCode::NotFound) throw;
     }
     a.pin_policy = app.pw_status.pw1_valid_for_several_signatures ? PinPolicy::Session : PinPolicy::PerSignature;
-    a.usage = KeyUsage::Sign;
+    a.usage = KeyUsage::Signature;
     a.on_card = true;
     keys.push_back(std::make_shared<OpenPgpKeyHandle>(std::move(a), session_));
     return keys;

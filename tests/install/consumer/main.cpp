@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     request.subject = DocumentFile{"contract.txt"};
     request.level = SignatureLevel::Qes;                         // refused before the PIN if the certificate is not qualified
     request.output = OutputFile{"contract.txt.p7s"};             // written atomically, after the audit entry
+    request.chain = read_certificates(card.issuing_ca);          // intermediates to embed
     const SignOutcome done = service.sign(request);
     std::printf("signed %s -> %s, card counter %u -> %u, audit entry %llu\n", done.subject.c_str(), done.output.c_str(),
                 done.counter->before, done.counter->after, static_cast<unsigned long long>(done.audit_sequence));

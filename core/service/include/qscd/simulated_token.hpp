@@ -37,6 +37,7 @@ struct SimulatedTokenSummary {
     std::string certificate_issuer;
     std::string certificate_profile;  // "qualified natural person (EN 319 412-2)", ...
     std::filesystem::path trust_root; // the TEST PKI's root certificate (PEM), for verifiers
+    std::filesystem::path issuing_ca; // the intermediate that issued the card's certificate (PEM), to embed
     std::string user_pin;             // the card's factory defaults (public knowledge for a test card)
     std::string admin_pin;
 };

@@ -17,9 +17,9 @@ namespace qscd {
 // Which token to use. Every field given must match; nothing given means "the only token there is".
 struct TokenChoice {
     std::string name;                   // a simulated token's name, else a reader's name
-    std::optional<std::string> reader;  // PC/SC reader name
-    std::optional<std::string> serial;  // "FFFF00000001" (case-insensitive)
-    std::optional<std::string> label;   // cardholder name (simulated tokens: their name)
+    std::optional<std::string> reader = std::nullopt;  // PC/SC reader name
+    std::optional<std::string> serial = std::nullopt;  // "FFFF00000001" (case-insensitive)
+    std::optional<std::string> label = std::nullopt;   // cardholder name (simulated tokens: their name)
     bool exclusive = false;             // keep other programs off the card (PC/SC exclusive mode)
 
     bool empty() const { return name.empty() && !reader && !serial && !label; }

@@ -1,4 +1,5 @@
-#include "pin_input.hpp"
+// PIN entry strategies and the host prompts qscd uses (fd, environment, terminal without echo).
+#include "qscd/pin_entry.hpp"
 
 #include <fcntl.h>
 #include <termios.h>
@@ -8,10 +9,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <iterator>
+#include <utility>
 
 #include "qscd/error.hpp"
 
-namespace qscd::cli {
+namespace qscd {
 
 namespace {
 
@@ -87,15 +89,35 @@ private:
 
 }  // namespace
 
-Pin read_pin(const PinSource& source, const std::string& prompt) {
-    if (source.fd) return Pin(read_line(*source.fd));
-    if (!source.env_name.empty()) {
-        if (const char* value = std::getenv(source.env_name.c_str())) return Pin(std::string_view(value));
+HostPinPrompt::HostPinPrompt(Reader read) : read_(std::move(read)) {
+    if (!read_) throw Error(ErrorCode::InvalidArgument, "no PIN reader given");
+}
+
+void HostPinPrompt::enter(const PinRequest& request, PinVerification& verification) {
+    const Pin pin = read_(request);
+    if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");
+    verification.verify_with(pin);
+}  // pin: zeroised here, once the card has it
+
+void ReaderPinPad::enter(const PinRequest&, PinVerification& verification) { verification.verify_on_pin_pad(); }
+
+std::string pin_prompt_text(const PinRequest& request) {
+    std::string prompt = request.pin_name;
+    if (!request.token_label.empty()) prompt += " for " + request.token_label;
+    if (request.tries_left) prompt += " (" + tries_left_text(*request.tries_left) + ")";
+    prompt += ": ";
+    return prompt;
+}
+
+Pin read_secret(std::optional<int> fd, const std::string& variable, const std::string& prompt) {
+    if (fd) return Pin(read_line(*fd));
+    if (!variable.empty()) {
+        if (const char* value = std::getenv(variable.c_str())) return Pin(std::string_view(value));
     }
     const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
     if (tty < 0)
         throw Error(ErrorCode::Cancelled, "no terminal to ask for the PIN; use --pin-fd N or set " +
-                                              (source.env_name.empty() ? std::string("the PIN variable") : source.env_name));
+                                              (variable.empty() ? std::string("the PIN variable") : variable));
     Pin pin;
     try {
         (void)!::write(tty, prompt.data(), prompt.size());
@@ -112,14 +134,28 @@ Pin read_pin(const PinSource& source, const std::string& prompt) {
     return pin;
 }
 
-PinPrompt make_pin_prompt(PinSource source) {
-    return [source](const PinRequest& request) {
-        std::string prompt = request.pin_name;
-        if (!request.token_label.empty()) prompt += " for " + request.token_label;
-        if (request.tries_left) prompt += " (" + tries_left_text(*request.tries_left) + ")";
-        prompt += ": ";
-        return read_pin(source, prompt);
-    };
+std::unique_ptr<PinEntry> pin_from_fd(int fd) {
+    return std::make_unique<HostPinPrompt>([fd](const PinRequest&) { return Pin(read_line(fd)); });
 }
 
-}  // namespace qscd::cli
+std::unique_ptr<PinEntry> pin_from_environment(std::string variable) {
+    return std::make_unique<HostPinPrompt>([variable = std::move(variable)](const PinRequest&) {
+        const char* value = std::getenv(variable.c_str());
+        if (value == nullptr) throw Error(ErrorCode::Cancelled, variable + " is not set; no PIN to give the card");
+        return Pin(std::string_view(value));
+    });
+}
+
+std::unique_ptr<PinEntry> pin_from_terminal() {
+    return std::make_unique<HostPinPrompt>(
+        [](const PinRequest& request) { return read_secret(std::nullopt, std::string(), pin_prompt_text(request)); });
+}
+
+std::unique_ptr<PinEntry> pin_from_fd_env_or_terminal(std::optional<int> fd, std::string variable) {
+    // Decided at each entry, as the variable may be set or cleared in between.
+    return std::make_unique<HostPinPrompt>([fd, variable = std::move(variable)](const PinRequest& request) {
+        return read_secret(fd, variable, pin_prompt_text(request));
+    });
+}
+
+}  // namespace qscd
