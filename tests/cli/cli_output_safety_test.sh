@@ -85,6 +85,12 @@ contains "the write error names the output" "cannot create missing-dir/doc.p7s"
 lacks "the write error does not name a temporary file" ".tmp"
 expect 1 "the same with a PIN at hand" -- env QSCD_PIN=123456 "$qscd" sign --token alice --in doc.txt -o missing-dir/doc.p7s
 [ "$(counter alice)" = "$n0" ] && ok "the card never signed for an unwritable output" || bad "counter went from $n0 to $(counter alice)"
+last=$(tail -n 1 "$QSCD_SIM_DIR/audit.log")
+case $last in
+  *'"event":"refused"'*'missing-dir/doc.p7s'*) ok "the unwritable output is in the audit log as refused" ;;
+  *) bad "audit log's last entry is not the refused output: $last" ;;
+esac
+expect 0 "the audit log verifies with the refusals in it" -- "$qscd" audit verify --token alice
 
 # Killed while the PIN is asked: nothing is left in the output's directory (no temporary either)
 mkdir killed; mkfifo pin.fifo

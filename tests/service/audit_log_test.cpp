@@ -341,3 +341,19 @@ TEST_CASE("audit: a log that cannot be written is an IoError naming it, before a
     }
     CHECK_THROWS_AS(log.append(entry(AuditEvent::Intent, 0)), Error);
 }
+
+TEST_CASE("audit: a signature not written follows the signed result of its intent") {
+    TempDir dir;
+    const fs::path log = dir.path / "audit.log";
+    JsonLinesAuditLog sink(log);
+    const std::uint64_t intent = sink.append(entry(AuditEvent::Intent, 0));
+    sink.append(entry(AuditEvent::Signed, 0, 1, intent));
+    sink.append(entry(AuditEvent::NotWritten, 0, 1, intent));
+    CHECK(verify_audit_log(log).ok());
+
+    const std::uint64_t second = sink.append(entry(AuditEvent::Intent, 1));
+    sink.append(entry(AuditEvent::NotWritten, 1, std::nullopt, second));  // no signed result: a problem
+    const AuditCheck check = verify_audit_log(log);
+    REQUIRE(check.problems.size() == 1);
+    CHECK(check.problems[0].find("not written") != std::string::npos);
+}
