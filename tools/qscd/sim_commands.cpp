@@ -6,7 +6,10 @@
 #include "commands.hpp"
 #include "qscd/certificate_info.hpp"
 #include "qscd/error.hpp"
+#include "qscd/profiles/card_profile.hpp"
 #include "qscd/signing/test_ca.hpp"
+#include "qscd/sim/id_card_personalisation.hpp"
+#include "qscd/sim/simulator_store.hpp"
 #include "session.hpp"
 
 namespace qscd::cli {
@@ -20,6 +23,7 @@ constexpr const char* kDefaultAdminPin = "12345678";
 
 struct CreateOptions {
     std::string name = "test";
+    std::string card = "openpgp";
     std::string algorithm = "p256";
     std::string holder;
     std::string profile = "qualified";
@@ -65,7 +69,53 @@ void personalise(const GlobalOptions& global, const CreateOptions& o, KeyType ke
                kDefaultUserPin, kDefaultAdminPin);
 }
 
+// A simulated national ID card (--card): its keys are generated on the card and certified by the local TEST
+// PKI (authentication: non-qualified, digitalSignature; signature: qualified, nonRepudiation, QCStatements),
+// through the issuer's personalisation commands (simulator/host id_card_personalisation.hpp).
+void create_id_card(const GlobalOptions& global, const CreateOptions& o, const profiles::CardProfile& card) {
+    SimulatorTokenSource source = make_source(global);
+    sim::SimulatorStore store(source.state_dir());
+    sim::CardOptions options;
+    options.card_type = card.type;
+    const sim::TokenInfo created = store.create_token(o.name, options);
+    const std::string holder = o.holder.empty() ? o.name : o.holder;
+    const auto space = holder.find(' ');
+    const std::string given = holder.substr(0, space);
+    const std::string surname = space == std::string::npos ? "Tester" : holder.substr(space + 1);
+    try {
+        const TestPki pki = load_or_create_test_pki(source.state_dir() / "test-pki");
+        fmt::print("Generating the keys of the simulated {} '{}' on the card...\n", card.name, o.name);
+        sim::personalise_id_card(*store.open(o.name), card, [&](const profiles::KeyProfile& key, ByteView spki) {
+            const bool signing = key.role == profiles::KeyRole::Signature;
+            CertificateProfile profile = profile_for(
+                signing ? CertificateKind::NaturalPersonQualified : CertificateKind::NaturalPersonNonQualified, given,
+                surname, created.serial);
+            profile.non_repudiation = signing;
+            profile.digital_signature = !signing;
+            return issue_certificate(pki.issuing, spki, profile);
+        });
+    } catch (...) {
+        store.remove_token(o.name);
+        throw;
+    }
+    fmt::print("Created simulated token '{}' ({}, serial {}, TEST CARD)\n", o.name, card.name, created.serial);
+    fmt::print("  state file:  {}\n", created.path.string());
+    fmt::print("  keys:        generated on the card; certificates from the TEST PKI ({})\n",
+               (source.state_dir() / "test-pki" / "root.pem").string());
+    std::string pins;
+    for (const profiles::PinProfile& pin : card.pins)
+        pins += (pins.empty() ? "" : ", ") + std::string(pin.name) + " " +
+                std::string(pin.simulator_default.begin(), pin.simulator_default.end());
+    fmt::print("  PINs:        {} (test card defaults; change with `qscd pin change`)\n", pins);
+}
+
 void create(const GlobalOptions& global, const CreateOptions& o) {
+    if (o.card != "openpgp") {
+        const profiles::CardProfile* card = profiles::find_by_id(o.card);
+        if (!card) throw Error(ErrorCode::InvalidArgument, "unknown --card " + o.card);
+        create_id_card(global, o, *card);
+        return;
+    }
     const auto type = parse_key_type(o.algorithm);
     if (!type) throw Error(ErrorCode::InvalidArgument, "unknown --algo " + o.algorithm + " (p256, p384, rsa2048, rsa3072, rsa4096)");
     SimulatorTokenSource source = make_source(global);
@@ -88,7 +138,10 @@ void add_sim_commands(CLI::App& app, GlobalOptions& global) {
     auto* create_cmd = sim->add_subcommand("create", "create a simulated OpenPGP card with a key and a TEST certificate");
     auto o = std::make_shared<CreateOptions>();
     create_cmd->add_option("--name,-n", o->name, "token name: letters, digits, '-', '_'")->capture_default_str();
-    create_cmd->add_option("--algo,-a", o->algorithm, "key algorithm")
+    create_cmd->add_option("--card", o->card, "card application: openpgp, or the national ID card it simulates (estonian-id)")
+        ->check(CLI::IsMember({"openpgp", "estonian-id"}))
+        ->capture_default_str();
+    create_cmd->add_option("--algo,-a", o->algorithm, "key algorithm (openpgp cards; an ID card has its profile's keys)")
         ->check(CLI::IsMember({"p256", "p384", "rsa2048", "rsa3072", "rsa4096"}))
         ->capture_default_str();
     create_cmd->add_option("--holder", o->holder, "certificate holder: \"Given Surname\", or the organisation for a seal (default: the token name)");

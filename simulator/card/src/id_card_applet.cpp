@@ -332,8 +332,8 @@ ApduReply IdCardApplet::update_binary(const ApduCommand& c) {
     if (c.data.empty()) return sw_only(kWrongLength);
     const std::size_t offset = static_cast<std::size_t>(c.p1 << 8 | c.p2);
     auto& file = state_.files[current_ef_];
-    if (offset > file.length) return sw_only(kOffsetOutside);
     if (offset + c.data.size() > profile_->files[current_ef_].max_size) return sw_only(kNotEnoughMemory);
+    if (offset > file.length) return sw_only(kOffsetOutside);  // no holes
     std::copy(c.data.begin(), c.data.end(), file.data.begin() + static_cast<std::ptrdiff_t>(offset));
     file.length = static_cast<std::uint16_t>(std::max<std::size_t>(file.length, offset + c.data.size()));
     return sw_only(commit() ? kOk : kMemoryFailure);
