@@ -106,7 +106,7 @@ void create_id_card(const GlobalOptions& global, const CreateOptions& o, const p
     for (const profiles::PinProfile& pin : card.pins)
         pins += (pins.empty() ? "" : ", ") + std::string(pin.name) + " " +
                 std::string(pin.simulator_default.begin(), pin.simulator_default.end());
-    fmt::print("  PINs:        {} (test card defaults; change with `qscd pin change`)\n", pins);
+    fmt::print("  PINs:        {} (defaults of the simulated TEST card)\n", pins);
 }
 
 void create(const GlobalOptions& global, const CreateOptions& o) {
