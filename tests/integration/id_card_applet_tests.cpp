@@ -401,3 +401,27 @@ TEST_CASE("id card: the simulator store creates an ID card and lists its type an
     REQUIRE(transport->atr() == Bytes(ee::kAtr2018.begin(), ee::kAtr2018.end()));
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("id card: a profile that is data only (Latvian, Finnish) is neither formatted nor loaded") {
+    for (CardType type : {CardType::LatvianId, CardType::FinnishIdV4}) {
+        qscd::sim::MemoryStorage storage;
+        qscd::sim::SystemRandom random;
+        qscd::sim::SystemClock clock;
+        qscd::sim::CardOptions options;
+        options.card_type = type;
+        qscd::sim::VirtualCard card(storage, random, clock, options);
+        REQUIRE(card.format({0, 0, 0, 1}) != qscd::sim::StorageStatus::Ok);
+        REQUIRE_FALSE(storage.image().has_value());
+    }
+    // An Estonian image whose type byte says Latvian: refused as corrupted (checksum fixed up).
+    IdSim sim;
+    Bytes image = *sim.storage.image();
+    image[qscd::sim::kStateHeaderSize] = static_cast<std::uint8_t>(CardType::LatvianId);
+    std::uint8_t digest[32];
+    REQUIRE(mbedtls_sha256(image.data(), image.size() - 32, digest, 0) == 0);
+    std::copy(digest, digest + 32, image.end() - 32);
+    qscd::sim::IdCardState state;
+    auto parsed = qscd::sim::parse_id_state(image, state);
+    REQUIRE_FALSE(parsed.ok());
+    REQUIRE(parsed.error() == qscd::sim::StateError::Corrupted);
+}

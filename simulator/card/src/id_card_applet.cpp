@@ -125,7 +125,7 @@ Result<LoadedState, StateError> IdCardApplet::load() {
 
 StorageStatus IdCardApplet::format(const std::array<std::uint8_t, 4>& serial) {
     const CardProfile* profile = profiles::find_by_type(options_.card_type);
-    if (!profile || profile->pins.size() > kIdMaxPins || profile->keys.size() > kIdMaxKeys ||
+    if (!profile || !profile->simulated || profile->pins.size() > kIdMaxPins || profile->keys.size() > kIdMaxKeys ||
         profile->files.size() > kIdMaxFiles)
         return StorageStatus::IoError;
     state_ = IdCardState{};

@@ -7,7 +7,7 @@ namespace qscd::sim {
 
 std::size_t serialize_id_state(const IdCardState& s, std::uint64_t generation, std::span<std::uint8_t> out) {
     const profiles::CardProfile* profile = profiles::find_by_type(s.type);
-    if (!profile) return 0;
+    if (!profile || !profile->simulated) return 0;
     return frame_image(kIdCardStateFormatVersion, generation, out, [&](Writer& w) {
         w.u8(static_cast<std::uint8_t>(s.type));
         w.u8(s.life_cycle);
@@ -26,7 +26,7 @@ Result<LoadedState, StateError> parse_id_state(ByteView image, IdCardState& s) {
     s = IdCardState{};
     s.type = static_cast<profiles::CardType>(r.u8());
     const profiles::CardProfile* profile = profiles::find_by_type(s.type);
-    if (!profile || profile->pins.size() > kIdMaxPins || profile->keys.size() > kIdMaxKeys ||
+    if (!profile || !profile->simulated || profile->pins.size() > kIdMaxPins || profile->keys.size() > kIdMaxKeys ||
         profile->files.size() > kIdMaxFiles)
         return fail(StateError::Corrupted);
     s.life_cycle = r.u8();

@@ -19,6 +19,8 @@ using Bytes = std::span<const std::uint8_t>;
 enum class CardType : std::uint8_t {
     OpenPgp = 0,     // the OpenPGP card 3.4 test card (not a profile of this library)
     EstonianId = 1,  // Estonian ID card, IDEMIA, issued 2018-2025
+    LatvianId = 2,   // Latvian eID card, IDEMIA v2 (profile data only: not simulated yet)
+    FinnishIdV4 = 3, // Finnish ID card, FinEID v4 (profile data only: not simulated yet)
 };
 
 // ATR with a mask: a card matches when (atr[i] & mask[i]) == (pattern[i] & mask[i]) for every byte,
@@ -99,6 +101,7 @@ struct KeyProfile {
     SignatureRequest request = SignatureRequest::PsoCdsWithHash;
     SignatureEncoding encoding = SignatureEncoding::RawRS;
     std::uint8_t input_length = 0;    // exact input length the card takes (hash padded/truncated); 0 = any of hash_sizes
+    bool digest_info = false;         // the input is a DigestInfo (RFC 8017 §9.2) around the hash, not the bare hash
     Bytes hash_sizes;                 // hash lengths the host may hand over (before padding to input_length)
     std::size_t certificate = 0;      // index into CardProfile::files
 };
@@ -125,6 +128,7 @@ struct CardProfile {
     RetryReporting retries = RetryReporting::GetDataIdemia;
     bool empty_verify = false;          // the card answers VERIFY without data (status query)
     std::uint16_t read_binary_max = 0;  // largest READ BINARY answer the host should ask for (0 = 256)
+    bool simulated = false;             // qscd sim create --card can make one
 };
 
 // ATR matching (masks applied); nullptr when no profile matches.

@@ -73,9 +73,9 @@ inline constexpr std::array<std::uint8_t, 3> kHashSizes = {32, 48, 64};
 inline constexpr std::size_t kAuthCertFile = 0, kSignCertFile = 1, kDocumentNumberFile = 2;
 inline constexpr std::array<KeyProfile, 2> kKeys = {
     KeyProfile{"authentication key", KeyRole::Authentication, 0x81, kAdf1, KeyAlgorithm::EcP384, kPin1Ref, kMseAuth,
-               SignatureRequest::InternalAuthenticate, SignatureEncoding::RawRS, 48, kHashSizes, kAuthCertFile},
+               SignatureRequest::InternalAuthenticate, SignatureEncoding::RawRS, 48, false, kHashSizes, kAuthCertFile},
     KeyProfile{"signature key", KeyRole::Signature, 0x9F, kAdf2, KeyAlgorithm::EcP384, kPin2Ref, kMseSign,
-               SignatureRequest::PsoCdsWithHash, SignatureEncoding::RawRS, 48, kHashSizes, kSignCertFile},
+               SignatureRequest::PsoCdsWithHash, SignatureEncoding::RawRS, 48, false, kHashSizes, kSignCertFile},
 };
 
 // [O] 3f00:adf1:3401, 3f00:adf2:341f, 3F00D003 (OpenSC reads 11 bytes and takes tag 04 as the document
@@ -92,7 +92,7 @@ inline constexpr std::array<FileProfile, 3> kFiles = {
 inline constexpr CardProfile kProfile{
     CardType::EstonianId, "estonian-id", "Estonian ID card (IDEMIA 2018)",
     kAtrs, kApplications, kPins, kKeys, kFiles,
-    RetryReporting::GetDataIdemia, false, 0xB5,
+    RetryReporting::GetDataIdemia, false, 0xB5, true,
 };
 
 }  // namespace qscd::profiles::estonian_id
