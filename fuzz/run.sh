@@ -10,13 +10,13 @@ build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS] [TARGET...]}
 seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sim_commands host_responses tlv certificate cms state_file apdu)
+[ ${#targets[@]} -gt 0 ] || targets=(sim_commands id_card_commands host_responses tlv certificate cms state_file apdu)
 scratch=${FUZZ_SCRATCH:-$(mktemp -d "${TMPDIR:-/tmp}/qscd-fuzz.XXXXXX")}
 
 # Longest input worth trying per target: a few APDUs / responses, a certificate chain, a state image.
 max_len() {
     case $1 in
-        sim_commands|host_responses) echo 16384 ;;
+        sim_commands|id_card_commands|host_responses) echo 16384 ;;
         tlv|apdu) echo 4096 ;;
         certificate|cms) echo 16384 ;;
         state_file) echo 32768 ;;

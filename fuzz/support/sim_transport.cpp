@@ -21,7 +21,7 @@ Bytes SimTransport::transmit(ByteView command) {
 }
 
 Bytes SimTransport::atr() const {
-    const ByteView a = sim::VirtualCard::atr();
+    const ByteView a = card_->card_atr();
     return Bytes(a.begin(), a.end());
 }
 

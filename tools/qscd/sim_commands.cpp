@@ -13,6 +13,7 @@ namespace {
 
 struct CreateOptions {
     std::string name = "test";
+    std::string card = "openpgp";
     std::string algorithm = "p256";
     std::string holder;
     std::string profile = "qualified";
@@ -30,6 +31,7 @@ void create(const GlobalOptions& global, const CreateOptions& o) {
     if (!type) throw Error(ErrorCode::InvalidArgument, "unknown --algo " + o.algorithm + " (p256, p384, rsa2048, rsa3072, rsa4096)");
     SimulatedTokenOptions options;
     options.name = o.name;
+    options.card = o.card;
     options.key_type = *type;
     options.holder = o.holder;
     options.certificate = certificate_of(o.profile);
@@ -37,16 +39,20 @@ void create(const GlobalOptions& global, const CreateOptions& o) {
     std::function<void(std::string_view)> trace;
     if (global.trace) trace = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
 
-    fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(*type), o.name);
+    if (o.card == "openpgp") fmt::print("Generating a {} key on the simulated card '{}'...\n", to_string(*type), o.name);
+    else fmt::print("Generating the keys of the simulated {} '{}' on the card...\n", o.card, o.name);
     const SimulatedTokenSummary s = create_simulated_token(token_directory(global).simulator_dir(), options, trace);
-    fmt::print("Created simulated token '{}' (serial {}, TEST CARD)\n", s.name, s.serial);
+    if (o.card == "openpgp") fmt::print("Created simulated token '{}' (serial {}, TEST CARD)\n", s.name, s.serial);
+    else fmt::print("Created simulated token '{}' ({}, serial {}, TEST CARD)\n", s.name, s.card_name, s.serial);
     fmt::print("  state file:  {}\n", s.state_file.string());
-    fmt::print("  key:         {} generated on the card\n", to_string(*type));
+    if (o.card == "openpgp") fmt::print("  key:         {} generated on the card\n", to_string(*type));
+    else fmt::print("  keys:        generated on the card\n");
     fmt::print("  certificate: {} ({})\n", s.certificate_subject, s.certificate_profile);
     fmt::print("  issued by:   {}\n", s.certificate_issuer);
     fmt::print("  trust root:  {}\n", s.trust_root.string());
-    fmt::print("  PINs:        User PIN {}, Admin PIN {} (test card defaults; change with `qscd pin change`)\n", s.user_pin,
-               s.admin_pin);
+    std::string pins;
+    for (const auto& [name, value] : s.default_pins) pins += (pins.empty() ? "" : ", ") + name + " " + value;
+    fmt::print("  PINs:        {} (test card defaults; change with `qscd pin change`)\n", pins);
 }
 
 }  // namespace
@@ -57,7 +63,10 @@ void add_sim_commands(CLI::App& app, GlobalOptions& global) {
     auto* create_cmd = sim->add_subcommand("create", "create a simulated OpenPGP card with a key and a TEST certificate");
     auto o = std::make_shared<CreateOptions>();
     create_cmd->add_option("--name,-n", o->name, "token name: letters, digits, '-', '_'")->capture_default_str();
-    create_cmd->add_option("--algo,-a", o->algorithm, "key algorithm")
+    create_cmd->add_option("--card", o->card, "card application: openpgp, or the national ID card it simulates (estonian-id)")
+        ->check(CLI::IsMember({"openpgp", "estonian-id"}))
+        ->capture_default_str();
+    create_cmd->add_option("--algo,-a", o->algorithm, "key algorithm (openpgp cards; an ID card has its profile's keys)")
         ->check(CLI::IsMember({"p256", "p384", "rsa2048", "rsa3072", "rsa4096"}))
         ->capture_default_str();
     create_cmd->add_option("--holder", o->holder, "certificate holder: \"Given Surname\", or the organisation for a seal (default: the token name)");

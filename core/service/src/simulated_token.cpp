@@ -1,6 +1,10 @@
 #include "qscd/simulated_token.hpp"
 
 #include "qscd/certificate_info.hpp"
+#include "qscd/error.hpp"
+#include "qscd/profiles/card_profile.hpp"
+#include "qscd/sim/id_card_personalisation.hpp"
+#include "qscd/sim/simulator_store.hpp"
 #include "qscd/signing/test_ca.hpp"
 #include "simulator_token_source.hpp"
 
@@ -51,8 +55,55 @@ SimulatedTokenSummary personalise(const std::filesystem::path& state_dir, const 
     summary.certificate_profile = to_string(profile.kind);
     summary.trust_root = state_dir / "test-pki" / "root.pem";
     summary.issuing_ca = state_dir / "test-pki" / "issuing.pem";
-    summary.user_pin = kDefaultUserPin;
-    summary.admin_pin = kDefaultAdminPin;
+    summary.card_name = "OpenPGP card";
+    summary.default_pins = {{"User PIN", kDefaultUserPin}, {"Admin PIN", kDefaultAdminPin}};
+    return summary;
+}
+
+// A simulated national ID card: its keys generated on the card and certified by the local TEST PKI
+// (authentication: non-qualified, digitalSignature; signature: qualified, nonRepudiation, QCStatements),
+// through the issuer's personalisation commands (simulator/host id_card_personalisation.hpp).
+SimulatedTokenSummary create_id_card(const std::filesystem::path& state_dir, const SimulatedTokenOptions& o,
+                                     const profiles::CardProfile& card) {
+    sim::SimulatorStore store(state_dir);
+    sim::CardOptions options;
+    options.card_type = card.type;
+    const sim::TokenInfo created = store.create_token(o.name, options);
+    const std::string holder = o.holder.empty() ? o.name : o.holder;
+    const auto space = holder.find(' ');
+    const std::string given = holder.substr(0, space);
+    const std::string surname = space == std::string::npos ? "Tester" : holder.substr(space + 1);
+    SimulatedTokenSummary summary;
+    try {
+        const TestPki pki = load_or_create_test_pki(state_dir / "test-pki");
+        sim::personalise_id_card(*store.open(o.name), card, [&](const profiles::KeyProfile& key, ByteView spki) {
+            const bool signing = key.role == profiles::KeyRole::Signature;
+            CertificateProfile profile = profile_for(
+                signing ? CertificateKind::NaturalPersonQualified : CertificateKind::NaturalPersonNonQualified, given, surname,
+                created.serial);
+            profile.non_repudiation = signing;
+            profile.digital_signature = !signing;
+            const Bytes certificate = issue_certificate(pki.issuing, spki, profile);
+            if (signing) {
+                const CertificateSummary cert = summarize_certificate(certificate);
+                summary.certificate_subject = cert.subject;
+                summary.certificate_issuer = cert.issuer;
+                summary.certificate_profile = to_string(profile.kind);
+            }
+            return certificate;
+        });
+    } catch (...) {
+        store.remove_token(o.name);
+        throw;
+    }
+    summary.name = o.name;
+    summary.serial = created.serial;
+    summary.state_file = created.path;
+    summary.trust_root = state_dir / "test-pki" / "root.pem";
+    summary.issuing_ca = state_dir / "test-pki" / "issuing.pem";
+    summary.card_name = std::string(card.name);
+    for (const profiles::PinProfile& pin : card.pins)
+        summary.default_pins.emplace_back(std::string(pin.name), std::string(pin.simulator_default.begin(), pin.simulator_default.end()));
     return summary;
 }
 
@@ -60,6 +111,11 @@ SimulatedTokenSummary personalise(const std::filesystem::path& state_dir, const 
 
 SimulatedTokenSummary create_simulated_token(const std::filesystem::path& state_dir, const SimulatedTokenOptions& options,
                                              const std::function<void(std::string_view)>& trace) {
+    if (options.card != "openpgp") {
+        const profiles::CardProfile* card = profiles::find_by_id(options.card);
+        if (!card || !card->simulated) throw Error(ErrorCode::InvalidArgument, "no simulated card '" + options.card + "'");
+        return create_id_card(SimulatorTokenSource(state_dir).state_dir(), options, *card);
+    }
     SimulatorTokenSource source(state_dir);
     auto token = source.create(options.name);
     try {

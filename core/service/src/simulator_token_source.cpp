@@ -12,7 +12,10 @@ std::vector<TokenDescriptor> SimulatorTokenSource::list() {
     std::vector<TokenDescriptor> tokens;
     if (!std::filesystem::is_directory(state_dir_)) return tokens;
     for (const sim::TokenInfo& t : sim::SimulatorStore(state_dir_).list())
-        tokens.push_back({t.name, TokenKind::Simulated, t.error ? "" : "FFFF" + t.serial, t.path.string(), t.error});
+        // OpenPGP: manufacturer FFFF + serial (the AID); an ID card: its document number ("T" + serial).
+        tokens.push_back({t.name, TokenKind::Simulated,
+                          t.error ? "" : (t.card_type == sim::CardType::OpenPgp ? "FFFF" : "T") + t.serial,
+                          t.path.string(), t.error});
     return tokens;
 }
 

@@ -20,26 +20,10 @@ extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
 #include <mbedtls/rsa.h>
 
 #include "qscd/codec/tlv.hpp"
+#include "card_crypto.hpp"
+#include "iso_status.hpp"
 
 namespace qscd::sim::applet_detail {
-
-// Status words (iso7816.md §2).
-inline constexpr std::uint16_t kOk = 0x9000;
-inline constexpr std::uint16_t kTerminated = 0x6285;
-inline constexpr std::uint16_t kMemoryFailure = 0x6581;
-inline constexpr std::uint16_t kWrongLength = 0x6700;
-inline constexpr std::uint16_t kSecurity = 0x6982;
-inline constexpr std::uint16_t kBlocked = 0x6983;
-inline constexpr std::uint16_t kConditions = 0x6985;
-inline constexpr std::uint16_t kBadData = 0x6A80;
-inline constexpr std::uint16_t kFuncNotSupported = 0x6A81;
-inline constexpr std::uint16_t kNotEnoughMemory = 0x6A84;
-inline constexpr std::uint16_t kBadP1P2 = 0x6A86;
-inline constexpr std::uint16_t kNotFound = 0x6A88;
-inline constexpr std::uint16_t kInsNotSupported = 0x6D00;
-inline constexpr std::uint16_t kNoPrecise = 0x6F00;
-
-inline ApduReply sw_only(std::uint16_t sw) { return ApduReply{0, sw}; }
 
 inline constexpr std::uint8_t kOidP256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
 inline constexpr std::uint8_t kOidP384[] = {0x2B, 0x81, 0x04, 0x00, 0x22};

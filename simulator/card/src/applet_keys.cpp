@@ -234,17 +234,8 @@ ApduReply OpenPgpApplet::sign_with(std::size_t slot, ByteView input, std::span<s
     if (algo.kind != AlgoKind::Ecdsa) return sw_only(kConditions);
     // §8.1: input is the raw hash; ECDSA truncates a longer one, a shorter one acts left-padded.
     if (input.size() > 64) return sw_only(kWrongLength);
-    std::array<std::uint8_t, MBEDTLS_ECDSA_MAX_LEN> der{};
-    std::size_t der_length = 0;
-    if (mbedtls_ecdsa_write_signature(mbedtls_pk_ec(pk), algo.ec_md, input.data(), input.size(), der.data(),
-                                      der.size(), &der_length, &Random::mbedtls_rng, &random_) != 0)
-        return sw_only(kNoPrecise);
-    std::size_t raw_length = 0;
-    if (2 * algo.field_bytes > out.size() ||
-        mbedtls_ecdsa_der_to_raw(algo.field_bytes * 8, der.data(), der_length, out.data(), 2 * algo.field_bytes,
-                                 &raw_length) != 0)
-        return sw_only(kNoPrecise);
-    return ApduReply{raw_length, kOk};
+    const std::size_t n = ecdsa_sign_raw(pk, algo.field_bytes, algo.ec_md, input, out, random_);
+    return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
 }
 
 // PERFORM SECURITY OPERATION 00 2A — §8: COMPUTE DIGITAL SIGNATURE 9E 9A.

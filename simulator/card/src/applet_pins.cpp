@@ -8,34 +8,19 @@ using namespace applet_detail;
 // ---- PINs (§6) --------------------------------------------------------------------------------
 
 bool OpenPgpApplet::set_secret(PinRecord& record, ByteView secret) {
-    PinRecord r;
-    r.length = static_cast<std::uint8_t>(secret.size());
-    r.retries = kPinMaxRetries;
-    r.iterations = options_.pin_iterations;
-    random_.fill(r.salt);
-    if (mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, secret.data(), secret.size(), r.salt.data(), r.salt.size(),
-                                      r.iterations, static_cast<std::uint32_t>(r.hash.size()), r.hash.data()) != 0)
-        return false;
-    record = r;
-    mbedtls_platform_zeroize(&r, sizeof r);
-    return true;
+    return pin_set(record, secret, options_.pin_iterations, kPinMaxRetries, random_);
 }
 
-// Security rule: the retry counter is decremented and committed BEFORE the comparison, so cutting
-// the power during VERIFY cannot give a free try. On success it is reset and committed again.
+// The shared PIN object (pin_object.hpp) with the OpenPGP status words: a wrong PIN is 6982 (§6.2).
 std::uint16_t OpenPgpApplet::check_secret(PinRecord& record, ByteView secret) {
-    if (record.retries == 0) return kBlocked;
-    --record.retries;
-    if (!commit()) return kMemoryFailure;  // commit() rolled the counter back; nothing compared
-    std::uint8_t digest[kPinHashSize];
-    const int rc = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, secret.data(), secret.size(), record.salt.data(),
-                                                 record.salt.size(), record.iterations, sizeof digest, digest);
-    const bool same_hash = mbedtls_ct_memcmp(digest, record.hash.data(), sizeof digest) == 0;
-    mbedtls_platform_zeroize(digest, sizeof digest);
-    if (rc != 0 || !same_hash || secret.size() != record.length) return kSecurity;
-    record.retries = kPinMaxRetries;
-    if (!commit()) return kMemoryFailure;
-    return kOk;
+    const CommitHook hook{[](void* self) { return static_cast<OpenPgpApplet*>(self)->commit(); }, this};
+    switch (pin_check(record, secret, kPinMaxRetries, hook)) {
+        case PinCheck::Ok: return kOk;
+        case PinCheck::Wrong: return kSecurity;
+        case PinCheck::Blocked: return kBlocked;
+        case PinCheck::MemoryFailure: return kMemoryFailure;
+    }
+    return kNoPrecise;
 }
 
 // VERIFY 00 20 P1 P2 [PIN] — §6.2.

@@ -30,9 +30,35 @@ constexpr std::array<std::uint8_t, 20> kAtr = make_atr();
 }  // namespace
 
 VirtualCard::VirtualCard(Storage& storage, Random& random, Clock& clock, CardOptions options)
-    : applet_(storage, random, clock, options) {}
+    : storage_(storage),
+      options_(options),
+      applet_(storage, random, clock, options),
+      id_applet_(storage, random, clock, options),
+      type_(options.card_type) {}
 
 ByteView VirtualCard::atr() { return ByteView(kAtr.data(), kAtr.size()); }
+
+ByteView VirtualCard::card_atr() const { return type_ == CardType::OpenPgp ? atr() : id_applet_.atr(); }
+
+Result<LoadedState, StateError> VirtualCard::load() {
+    std::size_t size = 0;
+    const StorageStatus st = storage_.load(scratch_, size);
+    if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
+    if (st == StorageStatus::TooLarge) return fail(StateError::Corrupted);
+    if (st != StorageStatus::Ok) return fail(StateError::IoError);
+    auto type = peek_card_type(ByteView(scratch_.data(), size));
+    if (!type) return fail(type.error());
+    if (*type != CardType::OpenPgp && !profiles::find_by_type(*type)) return fail(StateError::Corrupted);
+    auto loaded = *type == CardType::OpenPgp ? applet_.load() : id_applet_.load();
+    if (loaded) type_ = *type;
+    return loaded;
+}
+
+StorageStatus VirtualCard::format(const std::array<std::uint8_t, 4>& serial) {
+    const StorageStatus st = options_.card_type == CardType::OpenPgp ? applet_.format(serial) : id_applet_.format(serial);
+    if (st == StorageStatus::Ok) type_ = options_.card_type;
+    return st;
+}
 
 void VirtualCard::clear_volatile() {
     selected_ = false;
@@ -42,6 +68,7 @@ void VirtualCard::clear_volatile() {
     mbedtls_platform_zeroize(chain_.data(), chain_length_);
     chain_length_ = 0;
     applet_.clear_volatile();
+    id_applet_.clear_volatile();
 }
 
 void VirtualCard::power_on() { clear_volatile(); }
@@ -70,6 +97,7 @@ std::size_t VirtualCard::respond(std::span<std::uint8_t> response, std::size_t d
 }
 
 ApduReply VirtualCard::dispatch(const ApduCommand& c) {
+    if (type_ != CardType::OpenPgp) return id_applet_.process(c, response_);  // it has its own file system
     if (c.ins == 0xA4) {  // SELECT (openpgp-card.md §2.2, iso7816.md §6.1)
         if (c.p1 != 0x04) return ApduReply{0, 0x6A82};  // MF / file selection: no file system
         if ((c.p2 & 0xF3) != 0x00) return ApduReply{0, 0x6A86};
@@ -120,7 +148,9 @@ std::size_t VirtualCard::process(ByteView command, std::span<std::uint8_t> respo
         return status(0x6883);
     }
     if (chained) {  // SELECT is the card's own (never chained); the applet knows its commands
-        const std::uint16_t sw = v.ins == 0xA4 ? 0x6884 : OpenPgpApplet::chaining_status(v.ins);
+        const std::uint16_t sw = type_ != CardType::OpenPgp ? IdCardApplet::chaining_status(v.ins)
+                                 : v.ins == 0xA4                ? 0x6884
+                                                                : OpenPgpApplet::chaining_status(v.ins);
         if (sw != kOk) { abort_chain(); return status(sw); }
     }
     if (chained || chaining_) {

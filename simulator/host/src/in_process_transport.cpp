@@ -118,7 +118,7 @@ Bytes InProcessTransport::transmit(ByteView command) {
 }
 
 Bytes InProcessTransport::atr() const {
-    const ByteView a = VirtualCard::atr();
+    const ByteView a = card_->card_atr();
     return Bytes(a.begin(), a.end());
 }
 

@@ -83,7 +83,7 @@ TokenInfo SimulatorStore::create_token(const std::string& name, CardOptions opti
         remove_token(name);
         throw Error(ErrorCode::IoError, "cannot write simulator state " + path.string());
     }
-    return TokenInfo{name, path, to_hex(serial, ""), std::nullopt};
+    return TokenInfo{name, path, to_hex(serial, ""), options.card_type, std::nullopt};
 }
 
 void SimulatorStore::remove_token(const std::string& name) noexcept {
@@ -98,16 +98,26 @@ std::vector<TokenInfo> SimulatorStore::list() const {
     std::error_code ec;
     if (!fs::is_directory(dir_, ec)) return out;
     auto state = std::make_unique<CardState>();
+    auto id_state = std::make_unique<IdCardState>();
     std::vector<std::uint8_t> image(kStateMaxImage);
     for (const auto& entry : fs::directory_iterator(dir_, ec)) {
         const fs::path& p = entry.path();
         if (p.extension() != kExtension) continue;
-        TokenInfo info{p.stem().string(), p, "", std::nullopt};
+        TokenInfo info{p.stem().string(), p, "", CardType::OpenPgp, std::nullopt};
         FileStorage storage(p);
         std::size_t size = 0;
         const StorageStatus st = storage.load(image, size);
         if (st != StorageStatus::Ok) {
             info.error = st == StorageStatus::TooLarge ? "state file too large" : "cannot read state file";
+        } else if (auto type = peek_card_type(ByteView(image.data(), size)); !type) {
+            info.error = describe(type.error());
+        } else if (*type != CardType::OpenPgp) {
+            if (auto parsed = parse_id_state(ByteView(image.data(), size), *id_state); !parsed) {
+                info.error = describe(parsed.error());
+            } else {
+                info.serial = to_hex(id_state->serial, "");
+                info.card_type = id_state->type;
+            }
         } else if (auto parsed = parse_state(ByteView(image.data(), size), *state); !parsed) {
             info.error = describe(parsed.error());
         } else {

@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "qscd/algorithms.hpp"
 #include "qscd/key_handle.hpp"
@@ -23,7 +25,8 @@ enum class SimulatedCertificate {
 
 struct SimulatedTokenOptions {
     std::string name = "test";  // letters, digits, '-', '_'
-    KeyType key_type = KeyType::EcP256;
+    std::string card = "openpgp";  // or the national ID card simulated from its profile: "estonian-id"
+    KeyType key_type = KeyType::EcP256;  // OpenPGP cards; an ID card has its profile's keys
     std::string holder;         // "Given Surname", or the organisation of a seal; default: the name
     SimulatedCertificate certificate = SimulatedCertificate::QualifiedNaturalPerson;
     PinPolicy pin_policy = PinPolicy::PerSignature;
@@ -38,8 +41,9 @@ struct SimulatedTokenSummary {
     std::string certificate_profile;  // "qualified natural person (EN 319 412-2)", ...
     std::filesystem::path trust_root; // the TEST PKI's root certificate (PEM), for verifiers
     std::filesystem::path issuing_ca; // the intermediate that issued the card's certificate (PEM), to embed
-    std::string user_pin;             // the card's factory defaults (public knowledge for a test card)
-    std::string admin_pin;
+    std::string card_name;            // "OpenPGP card", "Estonian ID card (IDEMIA 2018)"
+    // The card's default PINs, by name: public knowledge for a test card ({"User PIN", "123456"}, ...).
+    std::vector<std::pair<std::string, std::string>> default_pins;
 };
 
 // Creates and personalises the card; on any failure nothing is left behind (the name stays free).

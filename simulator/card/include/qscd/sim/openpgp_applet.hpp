@@ -11,36 +11,14 @@
 
 #include "qscd/codec/bytes.hpp"
 #include "qscd/codec/result.hpp"
+#include "qscd/sim/applet.hpp"
 #include "qscd/sim/platform.hpp"
 #include "qscd/sim/state.hpp"
 
 namespace qscd::sim {
 
-struct CardOptions {
-    // PBKDF2 iterations for PINs set from now on (factory defaults, CHANGE REFERENCE DATA...).
-    // Tests may lower it; each PIN record stores its own count.
-    std::uint32_t pin_iterations = kDefaultPinIterations;
-};
-
-// Limits the card announces (7F66, C0) and sizes its buffers by.
-inline constexpr std::size_t kMaxCommandData = 0x1100;   // after command chaining
-inline constexpr std::size_t kMaxResponseData = 0x1100;  // largest response (a 4096-byte certificate)
-inline constexpr std::size_t kMaxChallenge = 0x0800;     // GET CHALLENGE, C0 bytes 3-4
-
 // The 16-byte OpenPGP AID prefix used for SELECT (openpgp-card.md §2.2).
 inline constexpr std::array<std::uint8_t, 6> kOpenPgpAidPrefix = {0xD2, 0x76, 0x00, 0x01, 0x24, 0x01};
-
-struct ApduCommand {
-    std::uint8_t cla = 0, ins = 0, p1 = 0, p2 = 0;
-    ByteView data;
-    std::uint32_t ne = 0;  // 0 = no Le
-    bool extended = false;
-};
-
-struct ApduReply {
-    std::size_t length = 0;        // response data bytes written to the output span
-    std::uint16_t sw = 0x9000;
-};
 
 class OpenPgpApplet {
 public:

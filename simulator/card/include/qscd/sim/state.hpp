@@ -12,6 +12,8 @@
 
 #include "qscd/codec/bytes.hpp"
 #include "qscd/codec/result.hpp"
+#include "qscd/profiles/card_profile.hpp"
+#include "qscd/sim/pin_object.hpp"
 
 namespace qscd::sim {
 
@@ -22,13 +24,10 @@ inline constexpr std::size_t kMaxName = 39;              // DO 5B
 inline constexpr std::size_t kMaxLanguage = 8;           // DO 5F2D
 inline constexpr std::size_t kMaxAttributes = 16;        // DO C1-C3
 inline constexpr std::size_t kMaxKeyDer = 3072;          // RSA-4096 private key DER is ~2350 bytes
-inline constexpr std::size_t kPinSaltSize = 16;
-inline constexpr std::size_t kPinHashSize = 32;          // PBKDF2-HMAC-SHA256 output
-inline constexpr std::uint32_t kDefaultPinIterations = 10000;
 inline constexpr std::uint8_t kPinMaxRetries = 3;
-inline constexpr std::size_t kPinMaxLength = 127;
 
-inline constexpr std::uint32_t kStateFormatVersion = 1;
+inline constexpr std::uint32_t kStateFormatVersion = 1;        // OpenPGP card
+inline constexpr std::uint32_t kIdCardStateFormatVersion = 2;  // ID cards: payload starts with the CardType
 inline constexpr std::size_t kStateHeaderSize = 8 + 4 + 8 + 4;
 inline constexpr std::size_t kStateMaxImage = 32768;
 
@@ -63,15 +62,6 @@ struct VarBytes {
         return true;
     }
     void clear() { assign(ByteView()); }
-};
-
-struct PinRecord {
-    std::uint8_t length = 0;    // 0 = not set (only the resetting code may be unset)
-    std::uint8_t retries = 0;   // remaining tries
-    std::uint32_t iterations = kDefaultPinIterations;
-    std::array<std::uint8_t, kPinSaltSize> salt{};
-    std::array<std::uint8_t, kPinHashSize> hash{};
-    bool is_set() const { return length != 0; }
 };
 
 // Key slots in the order SIG, DEC, AUT (key references 1, 2, 3).
@@ -112,7 +102,9 @@ struct LoadedState {
 // Parses and checks an image. On error `state` may be partially written: parse into a scratch copy.
 Result<LoadedState, StateError> parse_state(ByteView image, CardState& state);
 
-// Reads only the generation from an image header (no checksum verification).
+// Reads only the generation from an image header (no checksum verification); any known format version.
 Result<std::uint64_t, StateError> peek_generation(ByteView image);
+// Which card application wrote the image (format 1: OpenPGP; format 2: the type byte). No checksum check.
+Result<profiles::CardType, StateError> peek_card_type(ByteView image);
 
 }  // namespace qscd::sim

@@ -1,5 +1,6 @@
-// The simulated card: a TEST CARD (AID manufacturer FFFF, ATR issuer data "TestSig") running the
-// OpenPGP 3.4 application. Handles the ISO 7816-4 transport layer: APDU parsing, response chaining
+// The simulated card: either a TEST CARD (AID manufacturer FFFF, ATR issuer data "TestSig") running the
+// OpenPGP 3.4 application, or a national ID card's signature application from a card profile
+// (id_card_applet.hpp), as the state file records. Handles the ISO 7816-4 transport layer: APDU parsing, response chaining
 // (61xx / GET RESPONSE, iso7816.md §3), command chaining (CLA bit 0x10, §4) and SELECT.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <span>
 
 #include "qscd/codec/bytes.hpp"
+#include "qscd/sim/id_card_applet.hpp"
 #include "qscd/sim/openpgp_applet.hpp"
 #include "qscd/sim/platform.hpp"
 #include "qscd/sim/state.hpp"
@@ -22,13 +24,17 @@ class VirtualCard {
 public:
     VirtualCard(Storage& storage, Random& random, Clock& clock, CardOptions options = {});
 
-    // ATR of the test card (iso7816.md §9.4 with issuer data "TestSig").
+    // ATR of the OpenPGP test card (iso7816.md §9.4 with issuer data "TestSig").
     static ByteView atr();
+    // ATR this card presents: the OpenPGP test card's, or the real ID card's its profile describes.
+    ByteView card_atr() const;
+    CardType card_type() const { return type_; }
 
-    // Loads the persistent state; the card answers 6F00 to everything until it has a state.
-    Result<LoadedState, StateError> load() { return applet_.load(); }
-    // Factory-fresh card with the given serial, committed to the storage.
-    StorageStatus format(const std::array<std::uint8_t, 4>& serial) { return applet_.format(serial); }
+    // Loads the persistent state (the applet its card type names); the card answers 6F00 to everything
+    // until it has a state.
+    Result<LoadedState, StateError> load();
+    // Factory-fresh card of CardOptions::card_type with the given serial, committed to the storage.
+    StorageStatus format(const std::array<std::uint8_t, 4>& serial);
 
     void power_on();
     void reset();
@@ -38,8 +44,11 @@ public:
     std::size_t process(ByteView command, std::span<std::uint8_t> response);
 
     const CardState& state() const { return applet_.state(); }
-    std::uint64_t generation() const { return applet_.generation(); }
+    std::uint64_t generation() const { return type_ == CardType::OpenPgp ? applet_.generation() : id_applet_.generation(); }
     OpenPgpApplet& applet() { return applet_; }
+    IdCardApplet& id_applet() { return id_applet_; }
+    // Whether a state is loaded (either applet).
+    bool loaded() const { return type_ == CardType::OpenPgp ? applet_.loaded() : id_applet_.loaded(); }
 
 private:
     void clear_volatile();
@@ -47,8 +56,13 @@ private:
                         std::uint16_t sw);
     ApduReply dispatch(const ApduCommand& command);
 
+    Storage& storage_;
+    CardOptions options_;
     OpenPgpApplet applet_;
+    IdCardApplet id_applet_;
+    CardType type_;
     bool selected_ = false;
+    std::array<std::uint8_t, kStateMaxImage> scratch_{};  // load(): reads the card type
 
     // Response chaining: the full response is kept here, `pending_` bytes from `pending_offset_`.
     std::array<std::uint8_t, kMaxResponseData> response_{};

@@ -19,7 +19,8 @@ std::filesystem::path resolve_state_dir(const std::optional<std::filesystem::pat
 struct TokenInfo {
     std::string name;
     std::filesystem::path path;
-    std::string serial;                // 8 hex digits (AID bytes 10..13), empty if unreadable
+    std::string serial;                // 8 hex digits (OpenPGP: AID bytes 10..13), empty if unreadable
+    CardType card_type = CardType::OpenPgp;  // as the state file records it
     std::optional<std::string> error;  // set when the state file could not be read
 };
 
@@ -32,7 +33,8 @@ public:
     std::filesystem::path lock_path(const std::string& name) const;
     bool exists(const std::string& name) const;
 
-    // Writes a factory-default card with a random serial. Throws InvalidArgument (bad name or the
+    // Writes a factory-default card of options.card_type with a random serial (an ID card is left in its
+    // personalisation life cycle: see id_card_personalisation.hpp). Throws InvalidArgument (bad name or the
     // token exists) or IoError.
     TokenInfo create_token(const std::string& name, CardOptions options = {});
     // Undoes a creation that failed before the token was usable: its state file and lock file

@@ -1,0 +1,77 @@
+// Finnish ID card, FinEID v4 (Thales), ECDSA P-384 keys. PROFILE DATA ONLY: the simulator does not make this
+// card yet.
+//
+// Sources (facts only; no code taken):
+//  [W]  web-eid libelectronic-id src/electronic-ids/pcsc/FinEID.cpp/.hpp (v3: SELECT of the PKCS#15 AID and of the
+//       MF, certificate paths from the MF, PIN1 11 / PIN2 82 padded with 00 to 12, lengths 4-12 / 6-12, 5 tries,
+//       MSE SET algorithm byte 04 | hash (44 SHA-256, 54 SHA-384, 64 SHA-512), PSO:HASH 90 A0 then PSO:CDS
+//       without data, GET DATA 00 CB 00 FF A0 03 83 01 <ref> with the tries at byte 20, READ BINARY Le 0xB5)
+//  [R]  /work/shared/reference/eid-cards.md (v4 ATR; v4 keys P-384 with references 01 / 02; v4 signature
+//       certificate 5016/4332; the tries are the first byte of DF21; T=0 only)
+// Unconfirmed: everything v4-specific (only [R] states it); the PUK (no source names its reference, so the
+// profile has none); where the keys live (here: the MF, as [W] selects the MF before VERIFY and MSE SET);
+// that the signature is raw r||s; the certificate EF sizes; how the card answers case-4 commands under T=0.
+#pragma once
+
+#include <array>
+
+#include "qscd/profiles/card_profile.hpp"
+
+namespace qscd::profiles::finnish_id {
+
+inline constexpr std::array<std::uint8_t, 20> kAtrV4 = {0x3B, 0x7F, 0x96, 0x00, 0x00, 0x80, 0x31, 0xB8, 0x65, 0xB0,
+                                                        0x85, 0x05, 0x00, 0x11, 0x12, 0x24, 0x60, 0x82, 0x90, 0x00};
+inline constexpr std::array<AtrPattern, 1> kAtrs = {AtrPattern{kAtrV4, {}}};
+
+inline constexpr std::array<std::uint8_t, 12> kPkcs15Aid = {0xA0, 0x00, 0x00, 0x00, 0x63, 0x50,
+                                                            0x4B, 0x43, 0x53, 0x2D, 0x31, 0x35};
+inline constexpr std::size_t kMf = 0, kPkcs15 = 1;
+inline constexpr std::array<Application, 2> kApplications = {
+    Application{"MF", {}, 0x3F00},
+    Application{"PKCS#15 application", kPkcs15Aid, 0x5016},
+};
+
+inline constexpr std::uint8_t kPin1Ref = 0x11, kPin2Ref = 0x82;
+inline constexpr std::array<std::uint8_t, 4> kDefaultPin1 = {'1', '2', '3', '4'};
+inline constexpr std::array<std::uint8_t, 6> kDefaultPin2 = {'1', '2', '3', '4', '5', '6'};
+inline constexpr std::array<PinProfile, 2> kPins = {
+    PinProfile{"PIN1", PinRole::Authentication, kPin1Ref, kMf, PinFormat{0x00, 4, 12, 12}, 5, 0, false, kDefaultPin1},
+    PinProfile{"PIN2", PinRole::Signature, kPin2Ref, kMf, PinFormat{0x00, 6, 12, 12}, 5, 0, true, kDefaultPin2},
+};
+
+// [W] 00 22 41 B6 06 80 01 <04 | hash> 84 01 <key>, for both keys.
+inline constexpr std::array<std::uint8_t, 6> kMseAuth256 = {0x80, 0x01, 0x44, 0x84, 0x01, 0x01};
+inline constexpr std::array<std::uint8_t, 6> kMseAuth384 = {0x80, 0x01, 0x54, 0x84, 0x01, 0x01};
+inline constexpr std::array<std::uint8_t, 6> kMseAuth512 = {0x80, 0x01, 0x64, 0x84, 0x01, 0x01};
+inline constexpr std::array<std::uint8_t, 6> kMseSign256 = {0x80, 0x01, 0x44, 0x84, 0x01, 0x02};
+inline constexpr std::array<std::uint8_t, 6> kMseSign384 = {0x80, 0x01, 0x54, 0x84, 0x01, 0x02};
+inline constexpr std::array<std::uint8_t, 6> kMseSign512 = {0x80, 0x01, 0x64, 0x84, 0x01, 0x02};
+inline constexpr std::array<MseTemplate, 3> kMseAuth = {
+    MseTemplate{0x41, 0xB6, kMseAuth384}, MseTemplate{0x41, 0xB6, kMseAuth256}, MseTemplate{0x41, 0xB6, kMseAuth512}};
+inline constexpr std::array<MseTemplate, 3> kMseSign = {
+    MseTemplate{0x41, 0xB6, kMseSign384}, MseTemplate{0x41, 0xB6, kMseSign256}, MseTemplate{0x41, 0xB6, kMseSign512}};
+
+inline constexpr std::array<std::uint8_t, 3> kHashSizes = {32, 48, 64};
+inline constexpr std::size_t kAuthCertFile = 0, kSignCertFile = 1;
+inline constexpr std::array<KeyProfile, 2> kKeys = {
+    KeyProfile{"authentication key", KeyRole::Authentication, 0x01, kMf, KeyAlgorithm::EcP384, kPin1Ref, kMseAuth,
+               SignatureRequest::PsoHashThenCds, SignatureEncoding::RawRS, 0, false, kHashSizes, kAuthCertFile},
+    KeyProfile{"signature key", KeyRole::Signature, 0x02, kMf, KeyAlgorithm::EcP384, kPin2Ref, kMseSign,
+               SignatureRequest::PsoHashThenCds, SignatureEncoding::RawRS, 0, false, kHashSizes, kSignCertFile},
+};
+
+// [W] 00 A4 08 0C 02 43 31 (authentication, under the MF); [R] 5016/4332 (v4 signature).
+inline constexpr std::array<std::uint8_t, 2> kAuthCertPath = {0x43, 0x31};
+inline constexpr std::array<std::uint8_t, 4> kSignCertPath = {0x50, 0x16, 0x43, 0x32};
+inline constexpr std::array<FileProfile, 2> kFiles = {
+    FileProfile{"authentication certificate", FileKind::Certificate, kAuthCertPath, 0x0800},
+    FileProfile{"signature certificate", FileKind::Certificate, kSignCertPath, 0x0800},
+};
+
+inline constexpr CardProfile kProfile{
+    CardType::FinnishIdV4, "finnish-id", "Finnish ID card (FinEID v4)",
+    kAtrs, kApplications, kPins, kKeys, kFiles,
+    RetryReporting::GetDataFineid, false, 0xB5, false,
+};
+
+}  // namespace qscd::profiles::finnish_id

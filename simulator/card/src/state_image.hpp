@@ -1,0 +1,147 @@
+// The versioned, checksummed image every applet's state is stored as (layout in state.hpp), and the
+// little-endian field writer/reader the payloads are built with. Private to the card core.
+#pragma once
+
+#include <cstring>
+
+#include <mbedtls/sha256.h>
+extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
+#include <mbedtls/constant_time.h>
+}
+
+#include "qscd/sim/state.hpp"
+
+namespace qscd::sim {
+
+inline constexpr std::uint8_t kStateMagic[8] = {'Q', 'S', 'C', 'D', 'S', 'I', 'M', '1'};
+
+class Writer {
+public:
+    explicit Writer(std::span<std::uint8_t> out) : out_(out) {}
+    void u8(std::uint8_t v) {
+        if (pos_ >= out_.size()) { overflow_ = true; return; }
+        out_[pos_++] = v;
+    }
+    void u16(std::uint16_t v) { for (int i = 0; i < 2; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i))); }
+    void u32(std::uint32_t v) { for (int i = 0; i < 4; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i))); }
+    void u64(std::uint64_t v) { for (int i = 0; i < 8; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i))); }
+    void bytes(ByteView b) { for (auto x : b) u8(x); }
+    template <std::size_t N>
+    void var(const VarBytes<N>& v) { u16(v.length); bytes(v.view()); }
+    template <std::size_t N>
+    void fixed(const std::array<std::uint8_t, N>& a) { bytes(ByteView(a.data(), N)); }
+    void pin(const PinRecord& p) {
+        u8(p.length);
+        u8(p.retries);
+        u32(p.iterations);
+        fixed(p.salt);
+        fixed(p.hash);
+    }
+    std::size_t pos() const { return pos_; }
+    bool overflow() const { return overflow_; }
+    std::uint8_t* at(std::size_t p) { return out_.data() + p; }
+
+private:
+    std::span<std::uint8_t> out_;
+    std::size_t pos_ = 0;
+    bool overflow_ = false;
+};
+
+class Reader {
+public:
+    explicit Reader(ByteView in) : in_(in) {}
+    std::uint8_t u8() {
+        if (pos_ >= in_.size()) { bad_ = true; return 0; }
+        return in_[pos_++];
+    }
+    std::uint16_t u16() { std::uint16_t v = 0; for (int i = 0; i < 2; ++i) v = static_cast<std::uint16_t>(v | u8() << (8 * i)); return v; }
+    std::uint32_t u32() { std::uint32_t v = 0; for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(u8()) << (8 * i); return v; }
+    template <std::size_t N>
+    void var(VarBytes<N>& v) {
+        const std::uint16_t len = u16();
+        if (len > N || in_.size() - pos_ < len) { bad_ = true; return; }
+        v.assign(in_.subspan(pos_, len));
+        pos_ += len;
+    }
+    template <std::size_t N>
+    void fixed(std::array<std::uint8_t, N>& a) { for (auto& x : a) x = u8(); }
+    void pin(PinRecord& p) {
+        p.length = u8();
+        p.retries = u8();
+        p.iterations = u32();
+        fixed(p.salt);
+        fixed(p.hash);
+    }
+    bool bad() const { return bad_; }
+    bool at_end() const { return pos_ == in_.size(); }
+
+private:
+    ByteView in_;
+    std::size_t pos_ = 0;
+    bool bad_ = false;
+};
+
+inline std::uint32_t image_le32(const std::uint8_t* p) {
+    return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+           static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
+}
+
+inline bool pin_record_sane(const PinRecord& p, std::uint8_t max_tries) {
+    return p.length <= kPinMaxLength && p.retries <= max_tries && p.iterations != 0 && p.iterations <= 10000000;
+}
+
+// Format version of a checked header (call after peek_image_generation succeeded).
+inline std::uint32_t image_version(ByteView image) { return image_le32(image.data() + 8); }
+
+// Header check without the checksum: magic and a known version; the generation.
+inline Result<std::uint64_t, StateError> peek_image_generation(ByteView image) {
+    if (image.size() < kStateHeaderSize) return fail(StateError::Truncated);
+    if (std::memcmp(image.data(), kStateMagic, sizeof kStateMagic) != 0) return fail(StateError::BadMagic);
+    const std::uint32_t version = image_version(image);
+    if (version != kStateFormatVersion && version != kIdCardStateFormatVersion) return fail(StateError::UnknownVersion);
+    std::uint64_t g = 0;
+    for (int i = 0; i < 8; ++i) g |= static_cast<std::uint64_t>(image[12 + i]) << (8 * i);
+    return g;
+}
+
+// magic | version | generation | payload length | payload (written by `write_payload(Writer&)`) | SHA-256.
+template <class WritePayload>
+std::size_t frame_image(std::uint32_t version, std::uint64_t generation, std::span<std::uint8_t> out,
+                        WritePayload&& write_payload) {
+    Writer w(out);
+    w.bytes(ByteView(kStateMagic, sizeof kStateMagic));
+    w.u32(version);
+    w.u64(generation);
+    const std::size_t length_pos = w.pos();
+    w.u32(0);  // payload length, patched below
+    const std::size_t payload_start = w.pos();
+    write_payload(w);
+    if (w.overflow() || out.size() - w.pos() < 32) return 0;
+    const auto payload_length = static_cast<std::uint32_t>(w.pos() - payload_start);
+    for (int i = 0; i < 4; ++i) *w.at(length_pos + i) = static_cast<std::uint8_t>(payload_length >> (8 * i));
+    std::uint8_t digest[32];
+    if (mbedtls_sha256(out.data(), w.pos(), digest, 0) != 0) return 0;
+    w.bytes(ByteView(digest, sizeof digest));
+    return w.overflow() ? 0 : w.pos();
+}
+
+// Checks magic, the expected version, lengths and the checksum; returns the payload.
+inline Result<ByteView, StateError> unframe_image(ByteView image, std::uint32_t version, std::uint64_t& generation) {
+    auto g = peek_image_generation(image);
+    if (!g) return fail(g.error());
+    if (image_version(image) != version) return fail(StateError::UnknownVersion);
+    const std::uint32_t payload_length = image_le32(image.data() + 20);
+    if (payload_length > kStateMaxImage) return fail(StateError::Corrupted);
+    const std::size_t total = kStateHeaderSize + payload_length + 32;
+    if (image.size() < total) return fail(StateError::Truncated);
+    if (image.size() > total) return fail(StateError::Corrupted);
+    std::uint8_t digest[32];
+    if (mbedtls_sha256(image.data(), kStateHeaderSize + payload_length, digest, 0) != 0)
+        return fail(StateError::Corrupted);
+    if (mbedtls_ct_memcmp(digest, image.data() + kStateHeaderSize + payload_length, 32) != 0)
+        return fail(StateError::Corrupted);
+    generation = *g;
+    return image.subspan(kStateHeaderSize, payload_length);
+}
+
+}  // namespace qscd::sim
