@@ -29,6 +29,11 @@ finish_all() {
 }
 trap 'finish_all; exit $?' EXIT
 
+expect 2 "OpenPGP-only options are refused for an ID card" -- "$qscd" sim create --card estonian-id --name nope --algo p256
+contains "the refusal names the options" "--algo, --profile and --pin-policy are for --card openpgp"
+expect 2 "an unknown card is refused" -- "$qscd" sim create --card no-such-card --name nope
+expect 0 "no token was left behind" -- "$qscd" token list
+lacks "no token 'nope'" "nope"
 expect 0 "qscd sim create --card estonian-id" -- "$qscd" sim create --card estonian-id --name est --holder "Mari Maasikas"
 contains "creation prints the default PINs" "PIN1 1234, PIN2 12345, PUK 17258403"
 if QSCD_SIM_VERBOSE=1 start_sim "$QSCD_SIM_DIR" 0=est; then ok "qscd-sim serves the card in slot 0"

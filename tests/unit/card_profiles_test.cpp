@@ -8,6 +8,7 @@
 
 #include "qscd/profiles/card_profile.hpp"
 #include "qscd/profiles/estonian_id.hpp"
+#include "qscd/profiles/estonian_id_thales.hpp"
 #include "qscd/profiles/finnish_id.hpp"
 #include "qscd/profiles/latvian_id.hpp"
 
@@ -56,7 +57,7 @@ TEST_CASE("card profiles: every ATR is well formed and the table tells the cards
         REQUIRE(find_by_id(p->id) == p);
         REQUIRE(find_by_type(p->type) == p);
     }
-    REQUIRE(atrs == 4);
+    REQUIRE(atrs == 6);
     // A corrupted TCK and a one-byte difference are caught.
     std::array<std::uint8_t, 22> bad = estonian_id::kAtr2018;
     bad[21] ^= 0x01;
@@ -102,11 +103,19 @@ TEST_CASE("card profiles: references inside each profile agree") {
             REQUIRE(find_key(*p, key.role) == &key);
             REQUIRE(index_of(*p, key) != npos);
         }
-        for (const FileProfile& f : p->files) REQUIRE((f.path.size() == 2 || f.path.size() == 4));
+        for (const FileProfile& f : p->files) {  // under the MF or under one of the profile's DFs
+            REQUIRE((f.path.size() == 2 || f.path.size() == 4));
+            if (f.path.size() == 4) {
+                const std::uint16_t df = static_cast<std::uint16_t>(f.path[0] << 8 | f.path[1]);
+                REQUIRE(std::any_of(p->applications.begin(), p->applications.end(),
+                                    [&](const Application& a) { return a.fid == df; }));
+            }
+        }
         REQUIRE(find_pin(*p, PinRole::Signature)->one_operation);
     }
     // Only the Estonian card is simulated so far.
     REQUIRE(estonian_id::kProfile.simulated);
     REQUIRE_FALSE(latvian_id::kProfile.simulated);
     REQUIRE_FALSE(finnish_id::kProfile.simulated);
+    REQUIRE_FALSE(estonian_id_thales::kProfile.simulated);
 }

@@ -78,7 +78,12 @@ void add_sim_commands(CLI::App& app, GlobalOptions& global) {
                            "session: one PIN for several signatures (allows `qscd sign-batch`)")
         ->check(CLI::IsMember({"per-signature", "session"}))
         ->capture_default_str();
-    create_cmd->callback([&global, o] { create(global, *o); });
+    create_cmd->callback([&global, o, create_cmd] {
+        if (o->card != "openpgp" && (create_cmd->count("--algo") || create_cmd->count("--profile") || create_cmd->count("--pin-policy")))
+            throw Error(ErrorCode::InvalidArgument,
+                        "--algo, --profile and --pin-policy are for --card openpgp: an ID card has its profile's keys, certificates and PIN rules");
+        create(global, *o);
+    });
 }
 
 }  // namespace qscd::cli

@@ -4,13 +4,15 @@
 #include <array>
 
 #include "qscd/profiles/estonian_id.hpp"
+#include "qscd/profiles/estonian_id_thales.hpp"
 #include "qscd/profiles/finnish_id.hpp"
 #include "qscd/profiles/latvian_id.hpp"
 
 namespace qscd::profiles {
 
 namespace {
-constexpr std::array<const CardProfile*, 3> kAll = {&estonian_id::kProfile, &latvian_id::kProfile, &finnish_id::kProfile};
+constexpr std::array<const CardProfile*, 4> kAll = {&estonian_id::kProfile, &estonian_id_thales::kProfile,
+                                                    &latvian_id::kProfile, &finnish_id::kProfile};
 }
 
 std::span<const CardProfile* const> all_profiles() { return kAll; }

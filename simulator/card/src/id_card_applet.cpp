@@ -382,11 +382,6 @@ bool IdCardApplet::set_pin(std::size_t pin, ByteView digits) {
     return pin_set(state_.pins[pin], digits, options_.pin_iterations, profile_->pins[pin].max_tries, random_);
 }
 
-// The length of a PIN block: `stored_length`, or for unpadded PINs the whole field (one PIN per command).
-static std::size_t block_length(const profiles::PinFormat& f, std::size_t available) {
-    return f.stored_length != 0 ? f.stored_length : available;
-}
-
 // VERIFY 00 20 00 <ref> <PIN block>: wrong → 63Cx (x tries left), blocked → 6983.
 ApduReply IdCardApplet::verify(const ApduCommand& c) {
     if (c.p1 != 0x00) return sw_only(kBadP1P2);
@@ -420,7 +415,7 @@ ApduReply IdCardApplet::change_reference_data(const ApduCommand& c) {
         return sw_only(kWrongLength);
     // Unpadded PINs cannot be split without a length: only the padded form is simulated.
     if (f.stored_length == 0) return sw_only(kFuncNotSupported);
-    const std::size_t n = block_length(f, c.data.size());
+    const std::size_t n = f.stored_length;
     ByteView old_digits, new_digits;
     if (!parse_pin_block(pin, c.data.first(n), old_digits) || !parse_pin_block(pin, c.data.subspan(n), new_digits))
         return sw_only(kBadData);

@@ -21,6 +21,7 @@ enum class CardType : std::uint8_t {
     EstonianId = 1,  // Estonian ID card, IDEMIA, issued 2018-2025
     LatvianId = 2,   // Latvian eID card, IDEMIA v2 (profile data only: not simulated yet)
     FinnishIdV4 = 3, // Finnish ID card, FinEID v4 (profile data only: not simulated yet)
+    EstonianIdThales = 4,  // Estonian ID card, Thales, issued from December 2025 (profile data only)
 };
 
 // ATR with a mask: a card matches when (atr[i] & mask[i]) == (pattern[i] & mask[i]) for every byte,
@@ -49,7 +50,7 @@ enum class SignatureEncoding : std::uint8_t {
 // How the card reports a PIN's remaining tries.
 enum class RetryReporting : std::uint8_t {
     GetDataIdemia,   // 00 CB 3F FF 0A 4D 08 70 06 BF 81 <ref & 0F> 02 A0 80 (00): 9A 01 <max>, 9B 01 <left>
-    GetDataFineid,   // 00 CB 00 FF 05 A0 03 83 01 <ref> (00): first byte of DF21
+    GetDataFineid,   // 00 CB 00 FF 05 A0 03 83 01 <ref> (00): A0 ... DF21 <tries> (Thales cards)
     EmptyVerify63Cx, // 00 20 00 <ref> (case 1): 63 Cx
 };
 

@@ -8,9 +8,12 @@
 //       without data, GET DATA 00 CB 00 FF A0 03 83 01 <ref> with the tries at byte 20, READ BINARY Le 0xB5)
 //  [R]  /work/shared/reference/eid-cards.md (v4 ATR; v4 keys P-384 with references 01 / 02; v4 signature
 //       certificate 5016/4332; the tries are the first byte of DF21; T=0 only)
-// Unconfirmed: everything v4-specific (only [R] states it); the PUK (no source names its reference, so the
+//  [O25] OpenSC src/libopensc/card-esteid2025.c, which also drives FinEID: the v4 ATR as "FinEID 2022" and a
+//       second one, "FinEID 2025"; the PKCS#15 AID to match; MSE SET 80 01 54 with the hash left-padded to 48 in
+//       PSO:HASH 90 30; PSO:CDS Le 60 (96 bytes, r||s of P-384); GET DATA A0 03 83 01 <ref> -> DF21 <tries>.
+// Unconfirmed: the v4 key references and signature certificate path (only [R] states them); the PUK (no source names its reference, so the
 // profile has none); where the keys live (here: the MF, as [W] selects the MF before VERIFY and MSE SET);
-// that the signature is raw r||s; the certificate EF sizes; how the card answers case-4 commands under T=0.
+// the certificate EF sizes; how the card answers case-4 commands under T=0.
 #pragma once
 
 #include <array>
@@ -21,7 +24,9 @@ namespace qscd::profiles::finnish_id {
 
 inline constexpr std::array<std::uint8_t, 20> kAtrV4 = {0x3B, 0x7F, 0x96, 0x00, 0x00, 0x80, 0x31, 0xB8, 0x65, 0xB0,
                                                         0x85, 0x05, 0x00, 0x11, 0x12, 0x24, 0x60, 0x82, 0x90, 0x00};
-inline constexpr std::array<AtrPattern, 1> kAtrs = {AtrPattern{kAtrV4, {}}};
+inline constexpr std::array<std::uint8_t, 20> kAtr2025 = {0x3B, 0x7F, 0x96, 0x00, 0x00, 0x80, 0x31, 0xB8, 0x65, 0xB0,
+                                                          0x85, 0x05, 0x10, 0x24, 0x12, 0x24, 0x60, 0x82, 0x90, 0x00};
+inline constexpr std::array<AtrPattern, 2> kAtrs = {AtrPattern{kAtrV4, {}}, AtrPattern{kAtr2025, {}}};
 
 inline constexpr std::array<std::uint8_t, 12> kPkcs15Aid = {0xA0, 0x00, 0x00, 0x00, 0x63, 0x50,
                                                             0x4B, 0x43, 0x53, 0x2D, 0x31, 0x35};
