@@ -314,3 +314,77 @@ TEST_CASE("the document number (EF D003, tag 04) is the serial; the profile name
     CHECK(info.card_type == "Estonian ID card (IDEMIA 2018)");
     CHECK_FALSE(info.test_card);
 }
+
+TEST_CASE("an ID card's malformed or failing answers are errors, and a PIN left verified is logged out", "[idcard][scripted]") {
+    Card card;
+    card.open();
+    card.expect_keys();
+    auto key = card.token->key("SIG");
+    const Bytes digest = hash_bytes(HashAlgorithm::Sha384, as_bytes("contract"));
+    auto up_to_verify = [&](const std::string& tries_answer) {
+        card.script->expect(kSelectMain, "90 00")
+            .expect(kSelectAdf2, "90 00")
+            .expect("00 CB 3F FF 0A 4D 08 70 06 BF 81 05 02 A0 80 00", tries_answer);
+    };
+    auto code = [&] {
+        try {
+            (void)key->sign_hash(HashAlgorithm::Sha384, digest, *fixed("12345"));
+        } catch (const Error& e) {
+            return e.code();
+        }
+        return ErrorCode::CardError;
+    };
+
+    SECTION("a GET DATA answer too short to hold the tries") {
+        up_to_verify("70 1E BF 81 05 1A A0 18 9A 01 03 90 00");
+        CHECK(code() == ErrorCode::ProtocolError);
+    }
+    SECTION("a signature of the wrong length after VERIFY: discarded, PIN2 logged out, reset at disconnect") {
+        up_to_verify(pin_info("05", "03"));
+        card.script->expect(kSelectAdf2, "90 00")
+            .expect("00 22 41 B6 06 80 01 54 84 01 9F", "90 00")
+            .expect("00 20 00 85 0C 31 32 33 34 35 FF FF FF FF FF FF FF", "90 00")
+            .expect("00 2A 9E 9A 30 " + to_hex(digest) + " 00", to_hex(Bytes(64, 0x11)) + " 90 00")
+            .expect(kSelectMain, "90 00");
+        CHECK(code() == ErrorCode::ProtocolError);
+        CHECK(card.script->resets == 1);
+    }
+    SECTION("PSO:CDS refused (6982) after VERIFY: PIN2 logged out") {
+        up_to_verify(pin_info("05", "03"));
+        card.script->expect(kSelectAdf2, "90 00")
+            .expect("00 22 41 B6 06 80 01 54 84 01 9F", "90 00")
+            .expect("00 20 00 85 0C 31 32 33 34 35 FF FF FF FF FF FF FF", "90 00")
+            .expect("00 2A 9E 9A 30 " + to_hex(digest) + " 00", "69 82")
+            .expect(kSelectMain, "90 00");
+        CHECK(code() == ErrorCode::PinRequired);
+        CHECK(card.script->resets == 1);
+    }
+    SECTION("MSE SET refused: nothing verified, nothing to log out") {
+        up_to_verify(pin_info("05", "03"));
+        card.script->expect(kSelectAdf2, "90 00").expect("00 22 41 B6 06 80 01 54 84 01 9F", "6A 80");
+        CHECK(code() == ErrorCode::CardError);
+        CHECK(card.script->resets == 0);
+    }
+    SECTION("VERIFY answers 6983: blocked") {
+        up_to_verify(pin_info("05", "01"));
+        card.script->expect(kSelectAdf2, "90 00")
+            .expect("00 22 41 B6 06 80 01 54 84 01 9F", "90 00")
+            .expect("00 20 00 85 0C 31 32 33 34 35 FF FF FF FF FF FF FF", "69 83");
+        CHECK(code() == ErrorCode::PinBlocked);
+        CHECK(card.script->resets == 0);
+    }
+    CHECK(card.script->finished());
+}
+
+TEST_CASE("a certificate file that does not hold DER is a protocol error", "[idcard][scripted]") {
+    Card card;
+    card.open();
+    card.script->expect(kSelectMain, "90 00").expect("00 A4 09 0C 04 AD F2 34 1F", "90 00").expect("00 B0 00 00 04", "FF FF FF FF 90 00");
+    try {
+        (void)card.token->keys();
+        FAIL("read");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::ProtocolError);
+    }
+    CHECK(card.script->finished());
+}

@@ -47,6 +47,7 @@ contains "info: the document number" "Serial:       T"
 for pin in PIN1 PIN2 PUK; do matches "info: $pin tries" "^$pin: +3 tries left$"; done
 contains "info: the signature key" "Key SIG:      ECDSA P-384"
 contains "info: the authentication key" "Key AUT:      ECDSA P-384"
+contains "info: its usage" "authentication key (qscd sign --key auth)"
 
 # ---- a qualified signature with the signature key (PIN2), judged by qscd verify and openssl ---------------
 printf '%%PDF-1.4\n%% a document signed with a simulated Estonian ID card\n' >"$work/doc.pdf"

@@ -34,8 +34,9 @@ void print_token(Token& token) {
     if (keys.empty()) fmt::print("Keys:         none\n");
     for (const auto& key : keys) {
         const KeyAttributes& a = key->attributes();
-        fmt::print("Key {}:      {} ({}), PIN {}\n", a.id, to_string(a.type), to_string(a.scheme),
-                   a.pin_policy == PinPolicy::PerSignature ? "required for every signature" : "valid for a session");
+        fmt::print("Key {}:      {} ({}), PIN {}{}\n", a.id, to_string(a.type), to_string(a.scheme),
+                   a.pin_policy == PinPolicy::PerSignature ? "required for every signature" : "valid for a session",
+                   a.usage == KeyUsage::Signature ? "" : std::string(", ") + to_string(a.usage) + " key (qscd sign --key auth)");
         if (a.certificate.empty()) {
             fmt::print("  Certificate: none\n");
         } else {
