@@ -96,3 +96,9 @@ expect 3 "the old PIN1 is wrong now" -- env QSCD_PIN=1234 "$qscd" sign --reader 
 expect 0 "the new PIN1 works" -- env QSCD_PIN=4321 "$qscd" sign --reader "$reader" --in "$work/doc.pdf" --key auth \
   --level basic -o "$work/z.p7s" --force
 expect 0 "the new PIN2 signs" -- env QSCD_PIN=11223 "$qscd" sign --reader "$reader" --in "$work/doc.pdf" -o "$work/w.p7s"
+
+# ---- the audit log after all of it: the chain holds without counters; the card has none to compare -------
+expect 0 "audit verify after signatures, refusals and failures" -- "$qscd" audit verify
+contains "chain intact" "chain intact"
+expect 7 "audit verify --reader: no counter on the card" -- "$qscd" audit verify --reader "$reader"
+contains "says why" "has no signature counter to compare with"
