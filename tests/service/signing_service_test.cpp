@@ -206,7 +206,8 @@ TEST_CASE("sign: a digest computed elsewhere, raw and CAdES; the log says the do
     CountingPrompt prompt(sink);
     SigningService service(*f.token, sink, prompt.entry);
     const Bytes digest = hash_file(HashAlgorithm::Sha256, f.dir / "contract.txt");
-    const KeyAttributes& key = f.token->key("SIG")->attributes();
+    const auto handle = f.token->key("SIG");  // the handle owns the attributes
+    const KeyAttributes& key = handle->attributes();
 
     SignRequest raw;
     raw.subject = PrecomputedDigest{HashAlgorithm::Sha256, digest};
