@@ -20,6 +20,14 @@ void require_signature_key(const KeyAttributes& attributes) {
         throw Error(ErrorCode::PolicyViolation, "key " + attributes.id + " is not a signature key");
 }
 
+// A key that signs hashes: the signature key, or an authentication key (its operation is a signature
+// over a challenge's hash: INTERNAL AUTHENTICATE). Whether an authentication key may sign a document is
+// the caller's decision (SigningService refuses it unless asked); a decryption key never signs.
+void require_signing_key(const KeyAttributes& attributes) {
+    if (attributes.usage == KeyUsage::Decryption)
+        throw Error(ErrorCode::PolicyViolation, "key " + attributes.id + " is a decryption key; it does not sign");
+}
+
 // The backend's batch inside the operation scope the base opened for it. Members are destroyed in
 // reverse order: the backend's batch (which logs the PIN out) before the scope ends.
 class ScopedBatch final : public SignatureBatch {
@@ -41,7 +49,7 @@ CountedSignature KeyHandle::sign_hash_counted(HashAlgorithm hash, ByteView diges
         throw Error(ErrorCode::InvalidArgument, std::string("digest is ") + std::to_string(digest.size()) +
                                                     " bytes, " + to_string(hash) + " needs " +
                                                     std::to_string(digest_size(hash)));
-    require_signature_key(attributes_);
+    require_signing_key(attributes_);
     if (attributes_.scheme == SignatureScheme::RsaPss)
         throw Error(ErrorCode::NotSupported, "RSA-PSS is not supported by this token");
 

@@ -9,6 +9,9 @@ const char* to_string(PinRole role) {
         case PinRole::User: return "User PIN";
         case PinRole::Admin: return "Admin PIN";
         case PinRole::ResetCode: return "Resetting Code";
+        case PinRole::AuthenticationPin: return "Authentication PIN";
+        case PinRole::SignaturePin: return "Signature PIN";
+        case PinRole::Puk: return "PUK";
     }
     return "PIN";
 }
@@ -19,6 +22,11 @@ const char* to_string(TokenKind kind) {
         case TokenKind::PcscReader: return "pcsc";
     }
     return "unknown";
+}
+
+void Token::reset_pin(PinRole target, PinRole authority, const Pin& secret, const Pin& new_pin) {
+    if (target != PinRole::User) throw Error(ErrorCode::NotSupported, std::string("this token cannot unblock its ") + to_string(target));
+    unblock_pin(authority, secret, new_pin);
 }
 
 std::shared_ptr<KeyHandle> Token::key(const std::string& id) {

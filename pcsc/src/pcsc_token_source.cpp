@@ -71,6 +71,10 @@ std::vector<PcscTokenListing> PcscTokenSource::scan() {
                 const TokenInfo info = token->info();
                 t.descriptor.serial = info.serial;
                 t.label = info.label;
+                if (!info.card_type.empty()) {  // a national ID card: its type and PIN tries for the listings
+                    t.descriptor.card_type = info.card_type;
+                    t.descriptor.pins = token->pin_status();
+                }
             }
         } catch (const Error& e) {
             t.descriptor.problem = e.what();

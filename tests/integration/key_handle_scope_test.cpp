@@ -188,11 +188,18 @@ TEST_CASE("key usage is one value per key, named for messages", "[key_handle]") 
     auto key = PsaSoftwareKey::generate(log, PinPolicy::PerSignature);
     CHECK(key->attributes().usage == KeyUsage::Signature);
 
-    auto authentication = PsaSoftwareKey::generate(log, PinPolicy::Session, KeyUsage::Authentication);
-    CHECK(error_code_of([&] { (void)authentication->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *test::fixed_pin(kPin)); }) ==
+    // A decryption key never signs; refused before any scope.
+    auto decryption = PsaSoftwareKey::generate(log, PinPolicy::Session, KeyUsage::Decryption);
+    CHECK(error_code_of([&] { (void)decryption->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *test::fixed_pin(kPin)); }) ==
           ErrorCode::PolicyViolation);
+    CHECK(log.opened == 0);
+    // An authentication key signs a hash (its operation: INTERNAL AUTHENTICATE on an ID card); whether it
+    // may sign a document is SigningService's decision. It never signs batches.
+    auto authentication = PsaSoftwareKey::generate(log, PinPolicy::Session, KeyUsage::Authentication);
     CHECK(error_code_of([&] { (void)authentication->begin_batch(1, *test::fixed_pin(kPin)); }) == ErrorCode::PolicyViolation);
     CHECK(log.opened == 0);  // refused before any scope
+    (void)authentication->sign_hash(HashAlgorithm::Sha256, digest_of("x"), *test::fixed_pin(kPin));
+    CHECK(log.opened == 1);
 }
 
 TEST_CASE("token kinds are an enum printed as `qscd token list` always did", "[token_source]") {

@@ -195,6 +195,21 @@ TEST_CASE("PIN change: the old PIN stops working, bad lengths are refused", "[dr
     token->generate_key(Pin("admin-pin-2"), KeySlot::Signature, KeyType::EcP256);
 }
 
+TEST_CASE("an ID card's PIN roles mean nothing to an OpenPGP card: refused, no PIN sent", "[driver][pin]") {
+    auto token = fresh_token();
+    for (PinRole role : {PinRole::AuthenticationPin, PinRole::SignaturePin, PinRole::Puk})
+        CHECK(error_code_of([&] { token->change_pin(role, Pin(kUserPin), Pin("24680135")); }) == ErrorCode::NotSupported);
+    // A PUK is not taken for the Admin PIN (which a wrong guess would cost a try).
+    CHECK(error_code_of([&] { token->unblock_pin(PinRole::Puk, Pin(kAdminPin), Pin("654321")); }) == ErrorCode::InvalidArgument);
+    CHECK(error_code_of([&] { token->reset_pin(PinRole::SignaturePin, PinRole::Admin, Pin(kAdminPin), Pin("654321")); }) ==
+          ErrorCode::NotSupported);
+    const auto pins = token->pin_status();
+    CHECK(pins[0].tries_left == 3);
+    CHECK(pins[2].tries_left == 3);
+    token->reset_pin(PinRole::User, PinRole::Admin, Pin(kAdminPin), Pin("654321"));  // the OpenPGP unblock
+    token->change_pin(PinRole::User, Pin("654321"), Pin("123456"));
+}
+
 TEST_CASE("a certificate issued for the card key is stored on the card and read back", "[driver][cert]") {
     auto token = fresh_token();
     const auto pub = token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::Rsa2048);

@@ -206,7 +206,7 @@ TEST_CASE("sign: a digest computed elsewhere, raw and CAdES; the log says the do
     CountingPrompt prompt(sink);
     SigningService service(*f.token, sink, prompt.entry);
     const Bytes digest = hash_file(HashAlgorithm::Sha256, f.dir / "contract.txt");
-    const auto handle = f.token->key("SIG");
+    const auto handle = f.token->key("SIG");  // the handle owns the attributes
     const KeyAttributes& key = handle->attributes();
 
     SignRequest raw;

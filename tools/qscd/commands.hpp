@@ -7,6 +7,7 @@
 #include <string>
 
 #include "qscd/pin_entry.hpp"
+#include "qscd/token.hpp"
 
 namespace qscd::cli {
 
@@ -24,5 +25,9 @@ void add_pin_commands(CLI::App& app, GlobalOptions& global);     // pin change, 
 void add_reader_commands(CLI::App& app, GlobalOptions& global);  // readers, watch
 void add_audit_commands(CLI::App& app, GlobalOptions& global);   // audit verify
 void add_pki_commands(CLI::App& app, GlobalOptions& global);     // pki show, pki issue
+
+// "PIN1 3 tries left, PIN2 BLOCKED, PUK 3 tries left": a national ID card's PINs in one line
+// (token list, readers).
+std::string pin_tries_summary(const std::vector<PinStatus>& pins);
 
 }  // namespace qscd::cli

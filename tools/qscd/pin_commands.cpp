@@ -1,6 +1,9 @@
 // qscd pin change | unblock | status
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "commands.hpp"
 #include "qscd/error.hpp"
 #include "session.hpp"
@@ -12,7 +15,8 @@ namespace {
 struct PinOptions {
     TokenChoice choice;
     bool admin = false;                // pin change --admin
-    std::string with = "admin";        // pin unblock --with admin|reset-code
+    std::string which;                 // the card's name of the PIN (ID cards: PIN1, PIN2, PUK); default: the User PIN
+    std::string with;                  // pin unblock --with admin|reset-code|puk (default: admin; puk on an ID card)
     std::optional<int> pin_fd, new_pin_fd, admin_pin_fd;
 };
 
@@ -25,25 +29,69 @@ Pin read_new_pin(const PinOptions& o, const std::string& what) {
     return first;
 }
 
+bool same_name(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
+}
+
+struct ChosenPin {
+    PinRole role = PinRole::User;
+    std::string name;
+};
+
+// A PIN by the card's own name (--which PIN1), or by role: the User PIN is, on an ID card, the PIN the
+// signature key asks for (PIN2).
+ChosenPin choose_pin(const std::vector<PinStatus>& pins, const std::string& which, PinRole role) {
+    if (!which.empty()) {
+        std::string names;
+        for (const PinStatus& p : pins) {
+            if (same_name(p.name, which)) return {p.role, p.name};
+            names += (names.empty() ? "" : ", ") + p.name;
+        }
+        throw Error(ErrorCode::InvalidArgument, "this token has no PIN named '" + which + "' (its PINs: " + names + ")");
+    }
+    for (const PinStatus& p : pins)
+        if (p.role == role) return {p.role, p.name};
+    if (role == PinRole::User)
+        for (const PinStatus& p : pins)
+            if (p.role == PinRole::SignaturePin) return {p.role, p.name};
+    return {role, to_string(role)};
+}
+
+bool has_role(const std::vector<PinStatus>& pins, PinRole role) {
+    return std::any_of(pins.begin(), pins.end(), [&](const PinStatus& p) { return p.role == role; });
+}
+
 void change(const GlobalOptions& global, const PinOptions& o) {
     auto token = open_token(global, o.choice);
-    const PinRole role = o.admin ? PinRole::Admin : PinRole::User;
-    const std::string name = to_string(role);
-    const Pin current = o.admin ? read_secret(o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN", "Current " + name + ": ")
-                                : read_secret(o.pin_fd, "QSCD_PIN", "Current " + name + ": ");
-    const Pin replacement = read_new_pin(o, name);
-    token->change_pin(role, current, replacement);
-    fmt::print("{} changed.\n", name);
+    const ChosenPin pin = choose_pin(token->pin_status(), o.which, o.admin ? PinRole::Admin : PinRole::User);
+    const bool admin = pin.role == PinRole::Admin;
+    const Pin current = admin ? read_secret(o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN", "Current " + pin.name + ": ")
+                              : read_secret(o.pin_fd, "QSCD_PIN", "Current " + pin.name + ": ");
+    const Pin replacement = read_new_pin(o, pin.name);
+    token->change_pin(pin.role, current, replacement);
+    fmt::print("{} changed.\n", pin.name);
 }
 
 void unblock(const GlobalOptions& global, const PinOptions& o) {
     auto token = open_token(global, o.choice);
-    const bool with_admin = o.with == "admin";
-    const Pin secret = with_admin ? read_secret(o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN", "Admin PIN: ")
-                                  : read_secret(o.pin_fd, "QSCD_RESET_CODE", "Resetting Code: ");
-    const Pin replacement = read_new_pin(o, "User PIN");
-    token->unblock_pin(with_admin ? PinRole::Admin : PinRole::ResetCode, secret, replacement);
-    fmt::print("User PIN unblocked and set.\n");
+    const std::vector<PinStatus> pins = token->pin_status();
+    const ChosenPin target = choose_pin(pins, o.which, PinRole::User);
+    const std::string with = !o.with.empty() ? o.with : has_role(pins, PinRole::Puk) ? "puk" : "admin";
+    Pin secret;
+    PinRole authority = PinRole::Admin;
+    if (with == "admin") {
+        secret = read_secret(o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN", "Admin PIN: ");
+    } else if (with == "reset-code") {
+        authority = PinRole::ResetCode;
+        secret = read_secret(o.pin_fd, "QSCD_RESET_CODE", "Resetting Code: ");
+    } else {
+        authority = PinRole::Puk;
+        secret = read_secret(o.pin_fd, "QSCD_PUK", choose_pin(pins, "", PinRole::Puk).name + ": ");
+    }
+    const Pin replacement = read_new_pin(o, target.name);
+    token->reset_pin(target.role, authority, secret, replacement);
+    fmt::print("{} unblocked and set.\n", target.name);
 }
 
 void status(const GlobalOptions& global, const PinOptions& o) {
@@ -66,16 +114,17 @@ void add_pin_commands(CLI::App& app, GlobalOptions& global) {
         cmd->add_option("--admin-pin-fd", o->admin_pin_fd, "read the Admin PIN from this file descriptor (else QSCD_ADMIN_PIN)");
     };
 
-    auto* change_cmd = pin->add_subcommand("change", "change the User PIN (or with --admin the Admin PIN)");
+    auto* change_cmd = pin->add_subcommand("change", "change the User PIN (or with --admin the Admin PIN, with --which an ID card's PIN1, PIN2 or PUK)");
     common(change_cmd);
+    change_cmd->add_option("--which", o->which, "the PIN by the card's name (ID cards: PIN1, PIN2, PUK; default: the PIN that signs)");
     change_cmd->add_flag("--admin", o->admin, "change the Admin PIN instead of the User PIN");
     change_cmd->callback([&global, o] { change(global, *o); });
 
-    auto* unblock_cmd = pin->add_subcommand("unblock", "unblock the User PIN and set a new one");
+    auto* unblock_cmd = pin->add_subcommand("unblock", "unblock the User PIN (an ID card's PIN1 or PIN2 with --which) and set a new one");
     common(unblock_cmd);
-    unblock_cmd->add_option("--with", o->with, "what authorises the unblock")
-        ->check(CLI::IsMember({"admin", "reset-code"}))
-        ->capture_default_str();
+    unblock_cmd->add_option("--which", o->which, "the PIN to unblock by the card's name (ID cards: PIN1, PIN2; default: the PIN that signs)");
+    unblock_cmd->add_option("--with", o->with, "what authorises the unblock (default: admin; puk on an ID card)")
+        ->check(CLI::IsMember({"admin", "reset-code", "puk"}));
     unblock_cmd->callback([&global, o] { unblock(global, *o); });
 
     auto* status_cmd = pin->add_subcommand("status", "show the tries left for each PIN");

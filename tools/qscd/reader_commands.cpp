@@ -38,6 +38,10 @@ void list_readers() {
                 fmt::print("  token:    {}\n", *l.descriptor.problem);
             else
                 fmt::print("  token:    {} (serial {})\n", l.label, l.descriptor.serial);
+            if (!l.descriptor.card_type.empty()) {
+                fmt::print("  type:     {}\n", l.descriptor.card_type);
+                fmt::print("  PINs:     {}\n", pin_tries_summary(l.descriptor.pins));
+            }
         }
         if (!status.exclusive) {
             try {

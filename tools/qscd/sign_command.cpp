@@ -37,6 +37,7 @@ struct SignOptions {
     std::string level = "ades";
     std::string chain;           // PEM file of intermediate certificates to embed
     std::string audit_log;       // default: <state dir>/audit.log
+    std::string key = "sig";     // sig: the signature key; auth: an ID card's authentication key (asked for explicitly)
 };
 
 SignatureLevel level_of(const std::string& name) {
@@ -47,10 +48,10 @@ SignatureLevel level_of(const std::string& name) {
 
 // The intermediates to embed: --chain if given; else the local test PKI's issuing CA when it issued
 // the signer's certificate, so that verifiers holding only the root can build the chain.
-std::vector<Bytes> chain_for(const GlobalOptions& global, const std::string& chain, Token& token) {
+std::vector<Bytes> chain_for(const GlobalOptions& global, const std::string& chain, Token& token, const std::string& key_id = "SIG") {
     if (!chain.empty()) return read_certificates(chain);
     const auto issuing = token_directory(global).simulator_dir() / "test-pki" / "issuing.pem";
-    const Bytes signer = token.key("SIG")->attributes().certificate;
+    const Bytes signer = token.key(key_id)->attributes().certificate;
     if (signer.empty() || !std::filesystem::exists(issuing)) return {};
     std::vector<Bytes> local = read_certificates(issuing);
     if (summarize_certificate(local.front()).subject != summarize_certificate(signer).issuer) return {};
@@ -94,10 +95,12 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     else request.output = OutputFile{o.output.empty() ? o.input + (o.format == "cades" ? ".p7s" : ".sig") : o.output, o.force};
 
     auto token = open_token(global, o.choice);
-    if (request.format == SignatureFormat::Cades) request.chain = chain_for(global, o.chain, *token);
+    const bool authentication_key = o.key == "auth";
+    const std::string key_id = authentication_key ? "AUT" : "SIG";
+    if (request.format == SignatureFormat::Cades) request.chain = chain_for(global, o.chain, *token, key_id);
     JsonLinesAuditLog audit(audit_log_path(global, o.audit_log));
     const auto pin = pin_from_fd_env_or_terminal(o.pin_fd, "QSCD_PIN");
-    SigningService service(*token, audit, *pin);
+    SigningService service(*token, audit, *pin, key_id, authentication_key);
     const SignOutcome done = service.sign(request);
 
     // With -o - standard output carries the signature only; the report goes to stderr.
@@ -200,6 +203,10 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
         ->capture_default_str();
     cmd->add_option("--audit-log", o->audit_log, "hash-chained audit log to append to (default: <state dir>/audit.log)");
     cmd->add_option("--chain", o->chain, "PEM file with intermediate CA certificates to embed (default: the local test PKI's issuing CA if it issued the signer)");
+    cmd->add_option("--key", o->key, "sig: the signature key; auth: a national ID card's authentication key (PIN1), "
+                                     "which signs documents only when asked for here")
+        ->check(CLI::IsMember({"sig", "auth"}))
+        ->capture_default_str();
     cmd->callback([&global, o] { sign(global, *o); });
 }
 

@@ -8,6 +8,13 @@
 
 namespace qscd::cli {
 
+std::string pin_tries_summary(const std::vector<PinStatus>& pins) {
+    std::string out;
+    for (const PinStatus& pin : pins)
+        out += (out.empty() ? "" : ", ") + pin.name + " " + (pin.tries_left == 0 ? std::string("BLOCKED") : tries_left_text(pin.tries_left));
+    return out;
+}
+
 namespace {
 
 void print_token(Token& token) {
@@ -27,8 +34,9 @@ void print_token(Token& token) {
     if (keys.empty()) fmt::print("Keys:         none\n");
     for (const auto& key : keys) {
         const KeyAttributes& a = key->attributes();
-        fmt::print("Key {}:      {} ({}), PIN {}\n", a.id, to_string(a.type), to_string(a.scheme),
-                   a.pin_policy == PinPolicy::PerSignature ? "required for every signature" : "valid for a session");
+        fmt::print("Key {}:      {} ({}), PIN {}{}\n", a.id, to_string(a.type), to_string(a.scheme),
+                   a.pin_policy == PinPolicy::PerSignature ? "required for every signature" : "valid for a session",
+                   a.usage == KeyUsage::Signature ? "" : std::string(", ") + to_string(a.usage) + " key (qscd sign --key auth)");
         if (a.certificate.empty()) {
             fmt::print("  Certificate: none\n");
         } else {
@@ -56,9 +64,11 @@ void add_token_commands(CLI::App& app, GlobalOptions& global) {
             return;
         }
         fmt::print("{:<20} {:<10} {:<14} {}\n", "NAME", "KIND", "SERIAL", "LOCATION");
-        for (const auto& t : tokens)
+        for (const auto& t : tokens) {
             fmt::print("{:<20} {:<10} {:<14} {}{}{}\n", t.name, to_string(t.kind), t.serial, t.location,
                        t.simulated_as ? "  (simulated token " + *t.simulated_as + ")" : "", t.problem ? "  (unusable: " + *t.problem + ")" : "");
+            if (!t.card_type.empty()) fmt::print("{:<20} {}: {}\n", "", t.card_type, pin_tries_summary(t.pins));
+        }
     });
 
     auto* info = app.add_subcommand("info", "show a token: application, serial, PIN tries, keys, certificate");

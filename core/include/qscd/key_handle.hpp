@@ -75,7 +75,9 @@ public:
     // Signs a digest computed by the caller. Returns the card-format signature: RSA PKCS#1 v1.5
     // (modulus length) or ECDSA r‖s (2 × field size). `pin` is asked once (per-signature keys: for
     // every signature); purpose: what the PIN authorises, passed to it (PinRequest::purpose); may be
-    // empty. Throws Error: InvalidArgument (digest length), PolicyViolation (usage / hash too weak),
+    // empty. A signature or authentication key signs; a decryption key is refused (whether an
+    // authentication key may sign a document is the caller's choice: SigningService refuses it unless
+    // asked). Throws Error: InvalidArgument (digest length), PolicyViolation (usage / hash too weak),
     // Cancelled, WrongPin (with tries left), PinBlocked, CardRemoved, ...
     Bytes sign_hash(HashAlgorithm hash, ByteView digest, PinEntry& pin, std::string_view purpose = {}) {
         return sign_hash_counted(hash, digest, pin, purpose).signature;

@@ -16,7 +16,9 @@ namespace qscd {
 // ApduChannel's hook).
 using ApduTraceHook = std::function<void(std::string_view line)>;
 
-enum class PinRole { User, Admin, ResetCode };
+// OpenPGP cards: User, Admin, ResetCode. National ID cards: AuthenticationPin (PIN1), SignaturePin
+// (PIN2), Puk; on them User means the signature PIN (the one `qscd sign` asks for) and ResetCode the PUK.
+enum class PinRole { User, Admin, ResetCode, AuthenticationPin, SignaturePin, Puk };
 const char* to_string(PinRole role);
 
 struct PinStatus {
@@ -35,6 +37,7 @@ struct TokenInfo {
     std::string origin;        // reader name or "simulator <path>"
     bool test_card = false;    // true for simulated tokens and OpenPGP test manufacturer ids
     Bytes atr;
+    std::string card_type;     // a national ID card's type ("Estonian ID card (IDEMIA 2018)"); empty for OpenPGP cards
 };
 
 enum class TokenKind { Simulated, PcscReader };
@@ -48,6 +51,8 @@ struct TokenDescriptor {
     std::string location;                // state file or reader name
     std::optional<std::string> problem = std::nullopt;  // set when the token is present but unusable
     std::optional<std::string> simulated_as = std::nullopt;  // a reader's card that is the simulated token of this name (qscd-sim)
+    std::string card_type = {};             // a national ID card's type (TokenInfo::card_type); empty otherwise
+    std::vector<PinStatus> pins = {};        // its PINs' tries, when card_type is set
 };
 
 class Token {
@@ -64,6 +69,9 @@ public:
     virtual void change_pin(PinRole role, const Pin& current, const Pin& replacement) = 0;
     // Unblocks the User PIN with `authority` (the resetting code / PUK, or the Admin PIN).
     virtual void unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) = 0;
+    // Unblocks `target` with `authority` and sets it to `new_pin` (ID cards: PIN1 or PIN2 with the PUK).
+    // Default: a User target is unblock_pin(); any other is NotSupported.
+    virtual void reset_pin(PinRole target, PinRole authority, const Pin& secret, const Pin& new_pin);
 
     // Every APDU to the token goes to `hook`, secrets REDACTED (see ApduChannel).
     virtual void set_trace(ApduTraceHook hook) = 0;

@@ -86,8 +86,9 @@ std::optional<std::uint32_t> SigningService::counter_now() {
     }
 }
 
-SigningService::SigningService(Token& token, AuditSink& audit, PinEntry& pin)
-    : token_(token), audit_(audit), pin_(pin), key_(token.key("SIG")), token_serial_(token.info().serial) {}
+SigningService::SigningService(Token& token, AuditSink& audit, PinEntry& pin, const std::string& key_id, bool allow_authentication_key)
+    : token_(token), audit_(audit), pin_(pin), key_(token.key(key_id)), allow_authentication_key_(allow_authentication_key),
+      token_serial_(token.info().serial) {}
 
 // policy gate → output target check → hash; anything refused here is logged as refused (the card
 // was not asked) before it reaches the caller.
@@ -111,6 +112,12 @@ SigningService::Prepared SigningService::prepare(const SignRequest& request) {
 
     audit_.check_ready();  // a signature that cannot be logged is never made
     try {
+        // The key's usage: an authentication key (an ID card's PIN1 key) signs a document only when the
+        // caller asked for it by name; a decryption key never.
+        if (a.usage == KeyUsage::Decryption || (a.usage == KeyUsage::Authentication && !allow_authentication_key_))
+            throw Error(ErrorCode::PolicyViolation, "key " + a.id + " (" + to_string(a.usage) +
+                                                        " key) is not a signature key; it signs documents only when asked for explicitly "
+                                                        "(qscd sign --key auth)");
         // Policy first: the card is not asked to sign what the requested level does not allow.
         if (!a.certificate.empty())
             check_signing_policy(SigningPolicy::for_level(request.level), a.certificate, a.type, p.hash);

@@ -11,11 +11,22 @@ SimulatorTokenSource::SimulatorTokenSource(std::optional<std::filesystem::path> 
 std::vector<TokenDescriptor> SimulatorTokenSource::list() {
     std::vector<TokenDescriptor> tokens;
     if (!std::filesystem::is_directory(state_dir_)) return tokens;
-    for (const sim::TokenInfo& t : sim::SimulatorStore(state_dir_).list())
+    sim::SimulatorStore store(state_dir_);
+    for (const sim::TokenInfo& t : store.list()) {
         // OpenPGP: manufacturer FFFF + serial (the AID); an ID card: its document number ("T" + serial).
         tokens.push_back({t.name, TokenKind::Simulated,
                           t.error ? "" : (t.card_type == sim::CardType::OpenPgp ? "FFFF" : "T") + t.serial,
                           t.path.string(), t.error});
+        if (t.error || t.card_type == sim::CardType::OpenPgp) continue;
+        // An ID card: its type and PIN tries, as the host driver reads them from the card.
+        try {
+            auto token = open_card(store.open(t.name), t.name);
+            tokens.back().card_type = token->info().card_type;
+            tokens.back().pins = token->pin_status();
+        } catch (const Error& e) {
+            tokens.back().problem = e.what();
+        }
+    }
     return tokens;
 }
 

@@ -359,6 +359,8 @@ std::optional<std::uint32_t> OpenPgpToken::signature_counter() {
 
 void OpenPgpToken::change_pin(PinRole role, const Pin& current, const Pin& replacement) {
     if (role == PinRole::ResetCode) throw Error(ErrorCode::NotSupported, "set the Resetting Code with the Admin PIN instead");
+    if (role != PinRole::User && role != PinRole::Admin)
+        throw Error(ErrorCode::NotSupported, std::string("an OpenPGP card has no ") + to_string(role) + " (its PINs: User PIN, Admin PIN)");
     const bool admin = role == PinRole::Admin;
     Transaction transaction(*session_->transport);
     const PwStatus status = session_->begin().pw_status;
@@ -370,6 +372,8 @@ void OpenPgpToken::change_pin(PinRole role, const Pin& current, const Pin& repla
 
 void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) {
     if (authority == PinRole::User) throw Error(ErrorCode::InvalidArgument, "the User PIN cannot unblock itself");
+    if (authority != PinRole::Admin && authority != PinRole::ResetCode)
+        throw Error(ErrorCode::InvalidArgument, "an OpenPGP card's User PIN is unblocked with the Admin PIN or the Resetting Code");
     Transaction transaction(*session_->transport);
     const PwStatus status = session_->begin().pw_status;
     check_new_secret_length(new_user_pin, "User PIN", kPw1MinLength, status.pw1_max_length);

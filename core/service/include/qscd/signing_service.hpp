@@ -93,9 +93,13 @@ using BatchConfirmation = std::function<void(const std::vector<BatchItem>& items
 
 class SigningService {
 public:
-    // Signs with `token`'s signature key ("SIG"). The token, audit sink and PIN entry must outlive the
-    // service.
-    SigningService(Token& token, AuditSink& audit, PinEntry& pin);
+    // Signs with `token`'s key `key_id` (default: the signature key "SIG"; an ID card's authentication key
+    // is "AUT"). A key whose usage is not "signature" is refused (PolicyViolation, logged with each
+    // request) unless `allow_authentication_key` says the caller asked for it explicitly (`qscd sign
+    // --key auth`). Throws NotFound when the token has no such key. The token, audit sink and PIN entry
+    // must outlive the service.
+    SigningService(Token& token, AuditSink& audit, PinEntry& pin, const std::string& key_id = "SIG",
+                   bool allow_authentication_key = false);
 
     // Throws Error: PolicyViolation (the level's rules; logged as refused), InvalidArgument / NotFound /
     // IoError (subject or output unusable), WrongPin, PinBlocked, Cancelled, CardRemoved, CardError (an
@@ -120,6 +124,7 @@ private:
     AuditSink& audit_;
     PinEntry& pin_;
     std::shared_ptr<KeyHandle> key_;
+    bool allow_authentication_key_ = false;
     std::string token_serial_;
 };
 

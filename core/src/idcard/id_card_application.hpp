@@ -1,0 +1,76 @@
+// The ISO 7816-4/-8 signature application of a national ID card, host side: the card's commands, each
+// built from its profile (core/profiles: AIDs, paths, references, PIN format, MSE SET template, how a
+// signature is requested and encoded, how tries are reported). Internal to qscd_core; not installed.
+// No transactions here: the caller (IdCardToken) holds one around each sequence.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "qscd/algorithms.hpp"
+#include "qscd/apdu_channel.hpp"
+#include "qscd/profiles/card_profile.hpp"
+#include "qscd/secure_bytes.hpp"
+
+namespace qscd::idcard {
+
+// The PIN block of `pin`'s format: ASCII digits padded with the pad byte to the stored length
+// (Estonian card: FF to 12 bytes). Throws InvalidPin (nothing sent) for a PIN outside the card's
+// lengths or with a character that is not a digit.
+SecureBytes pin_block(const profiles::PinProfile& pin, const Pin& value, const std::string& what);
+
+// The input the card signs: the hash left-padded with zeros or truncated to the key's input length
+// (FIPS 186-5 §6.4: ECDSA uses the leftmost bits), or a DigestInfo (RFC 8017 §9.2) where the profile
+// says so.
+Bytes signature_input(const profiles::KeyProfile& key, HashAlgorithm hash, ByteView digest);
+
+KeyType key_type_of(profiles::KeyAlgorithm algorithm);
+
+class IdCardApplication {
+public:
+    IdCardApplication(Transport& transport, const profiles::CardProfile& profile);
+
+    const profiles::CardProfile& profile() const { return profile_; }
+    ApduChannel& channel() { return channel_; }
+
+    // SELECT of applications[index]: by AID (00 A4 04 0C, as libelectronic-id selects the IDEMIA
+    // applications) or, for an MF without AID, 00 A4 00 0C (OpenSC's MF select). Throws NotFound.
+    void select_application(std::size_t index);
+    // The first application with an AID answers SELECT: confirms the card is this profile's card.
+    bool confirm();
+
+    // A transparent EF by its path from the MF: SELECT the main application, SELECT 00 A4 09 0C <path>,
+    // READ BINARY in blocks of at most read_binary_max bytes. Certificates: the length comes from the
+    // DER header in the first 4 bytes (as libelectronic-id reads it). nullopt when the file is empty.
+    std::optional<Bytes> read_certificate(const profiles::FileProfile& file);
+    // The document number: tag 04 in the EF (OpenSC's D003 reading). nullopt if the card has none.
+    std::optional<std::string> read_document_number();
+
+    // Tries left, the card's way (profile.retries); selects where the PIN lives.
+    int tries_left(const profiles::PinProfile& pin);
+
+    // VERIFY 00 20 00 <ref> <PIN block> (ISO 7816-4 §11.5.6). Throws WrongPin (tries left), PinBlocked,
+    // InvalidPin. The caller has selected where the PIN lives.
+    void verify(const profiles::PinProfile& pin, const Pin& value);
+    // CHANGE REFERENCE DATA 00 24 00 <ref> <old block> <new block> (ISO 7816-4 §11.5.7).
+    void change_reference_data(const profiles::PinProfile& pin, const Pin& current, const Pin& replacement);
+    // RESET RETRY COUNTER 00 2C 02 <ref> <new block> after the unblocking PIN was verified (ISO 7816-4
+    // §11.5.10; P1 02 = new reference data only, as OpenSC's esteid2018 driver sends it after VERIFY PUK).
+    void reset_retry_counter(const profiles::PinProfile& pin, const Pin& replacement);
+
+    // MSE SET 00 22 <p1> <p2> <data> with the key's first template (ISO 7816-8 §5.2 / 7816-4 §7.5.11).
+    void set_security_environment(const profiles::KeyProfile& key);
+    // The signature the profile's way: PSO:CDS with the input, PSO:HASH then PSO:CDS, or INTERNAL
+    // AUTHENTICATE; returned in card format (ECDSA r‖s, RSA PKCS#1 v1.5 block), length checked.
+    Bytes compute_signature(const profiles::KeyProfile& key, HashAlgorithm hash, ByteView digest);
+
+private:
+    ResponseApdu send(const CommandApdu& command);
+    ResponseApdu send_secret(CommandApdu command);
+    [[noreturn]] void refused(const profiles::PinProfile& pin, StatusWord sw, const std::string& operation);
+
+    ApduChannel channel_;
+    const profiles::CardProfile& profile_;
+};
+
+}  // namespace qscd::idcard
