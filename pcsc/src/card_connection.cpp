@@ -7,6 +7,7 @@
 
 #include "context_impl.hpp"
 #include "qscd/error.hpp"
+#include "qscd/pin_pad.hpp"
 #include "qscd/pcsc/error_mapping.hpp"
 
 namespace qscd::pcsc {
@@ -30,6 +31,18 @@ constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 
 }  // namespace
 
+// The reader's keypad: FEATURE_VERIFY_PIN_DIRECT at the control code the reader announced.
+class ReaderKeypad final : public PinPad {
+public:
+    ReaderKeypad(CardConnection::Impl& connection, DWORD verify_code) : connection_(connection), verify_code_(verify_code) {}
+    StatusWord verify_pin_direct(ByteView structure) override;
+    std::string reader_name() const override;
+
+private:
+    CardConnection::Impl& connection_;
+    DWORD verify_code_;
+};
+
 struct CardConnection::Impl {
     std::shared_ptr<Context::Impl> context;  // keeps the context established while connected
     std::string reader;
@@ -38,6 +51,8 @@ struct CardConnection::Impl {
     SCARDHANDLE card = 0;
     Protocol protocol = Protocol::T1;
     bool in_transaction = false;
+    bool features_read = false;
+    std::unique_ptr<ReaderKeypad> keypad;
 
     std::string what(const char* call) const { return std::string(call) + "(" + reader + ")"; }
 
@@ -173,5 +188,29 @@ ReaderFeatures CardConnection::reader_features() {
     if (!parsed.ok()) return {};
     return std::move(parsed).value();
 }
+
+PinPad* CardConnection::pin_pad() {
+    if (!impl_->features_read) {
+        impl_->features_read = true;
+        if (auto code = reader_features().control_code(ReaderFeature::VerifyPinDirect))
+            impl_->keypad = std::make_unique<ReaderKeypad>(*impl_, static_cast<DWORD>(*code));
+    }
+    return impl_->keypad.get();
+}
+
+StatusWord ReaderKeypad::verify_pin_direct(ByteView structure) {
+    BYTE answer[258];
+    DWORD length = 0;
+    // The reader waits for the keypad: this call lasts as long as the holder takes (or the
+    // structure's timeout).
+    const LONG rv = SCardControl(connection_.card, verify_code_, structure.data(), static_cast<DWORD>(structure.size()),
+                                 answer, sizeof answer, &length);
+    if (classify(rv) != ScardResult::Success) throw connection_.failure(rv, "SCardControl(VERIFY_PIN_DIRECT)");
+    if (length < 2 || length > sizeof answer)
+        throw Error(ErrorCode::ProtocolError, "the reader answered VERIFY_PIN_DIRECT with " + std::to_string(length) + " bytes, not a status word");
+    return StatusWord(answer[length - 2], answer[length - 1]);
+}
+
+std::string ReaderKeypad::reader_name() const { return connection_.reader; }
 
 }  // namespace qscd::pcsc
