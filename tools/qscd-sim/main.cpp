@@ -28,7 +28,7 @@ the reply starts with "ok" or "error: ..."):
   keypad SLOT timeout          (entries are used in order; with none waiting the reader waits up to its timeout)
   keypad SLOT clear            drop the entries not used yet
   display SLOT                 "ok", then each screen the PIN pad's display showed since insertion
-  status                       "ok", then per slot: slot=N token=NAME|- apdus=N faults=none|... keypad=N pinpad=N
+  status                       "ok", then per slot: slot=N token=NAME|- apdus=N faults=none|...
 
 Examples:
   qscd-sim serve --slot 0=alice --slot 1=bob &

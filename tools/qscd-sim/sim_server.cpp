@@ -199,7 +199,6 @@ void Slot::insert(const qscd::sim::SimulatorStore& store, const std::string& tok
         ended_ = false;
         removing_ = false;
         display_.clear();
-        pin_pad_ops_ = 0;
     }
     counter_shift_ = 0;
     counter_mode_ = CounterFault::None;
@@ -384,8 +383,8 @@ std::string Slot::token() {
 std::string Slot::status_line() {
     reap();
     std::lock_guard<std::mutex> guard(mutex_);
-    return fmt::format("slot={} token={} apdus={} faults={} keypad={} pinpad={}", index_, token_.empty() ? "-" : token_,
-                       apdus_, faults_.describe(), keypad_.size(), pin_pad_ops_);
+    return fmt::format("slot={} token={} apdus={} faults={}", index_, token_.empty() ? "-" : token_, apdus_,
+                       faults_.describe());
 }
 
 bool Slot::wait_readable(int timeout_ms) {
@@ -459,7 +458,7 @@ void Slot::run() {
                 {
                     std::lock_guard<std::mutex> guard(mutex_);
                     if (removing_) break;
-                    ++pin_pad_ops_;
+                    ++apdus_;  // the card answered the APDU the reader built
                 }
                 if (!send_frame(sock_, response.data(), response.size())) {
                     why = "cannot write to the reader";
@@ -666,7 +665,7 @@ std::string Server::handle(const std::string& line) {
         return "ok";
     }
     if (cmd == "display" && words.size() == 2) {
-        std::string out = "ok";
+        std::string out = "ok";  // then the screens; the keypad entries not used yet are not shown
         for (const auto& screen : slot(words[1]).display()) out += "\n" + screen;
         return out;
     }

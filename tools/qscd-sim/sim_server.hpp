@@ -108,7 +108,6 @@ private:
     std::condition_variable keypad_ready_;
     bool removing_ = false;             // remove(): a worker waiting for the keypad gives up
     std::vector<std::string> display_;  // screens shown since insertion
-    std::uint64_t pin_pad_ops_ = 0;
 };
 
 class Server {
