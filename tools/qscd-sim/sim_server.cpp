@@ -279,6 +279,8 @@ Bytes Slot::pin_pad(std::uint8_t op, ByteView structure) {
     std::optional<pp::ModifyRequest> modify;
     if (op == 0x10) verify = pp::parse_verify(structure);
     else modify = pp::parse_modify(structure);
+    if (verbose_)  // the structure holds no PIN: the reader has not asked for it yet
+        log("slot {}: PIN pad {} structure {}", index_, op == 0x10 ? "VERIFY" : "MODIFY", to_hex(structure));
     if (!verify && !modify) return sw(pp::kSwBadStructure);
     const std::uint8_t timer = verify ? verify->timeout : modify->timeout;
     const std::chrono::seconds timeout(timer ? timer : 30);  // 00: the reader's default
