@@ -3,7 +3,7 @@
 # logs in through the protected authentication path (`pkcs11-tool --login` with no PIN: OpenSC
 # sends PC/SC part 10 VERIFY_PIN_DIRECT with its own structure) and signs, on the OpenPGP card and
 # on the simulated Estonian ID card (OpenSC's esteid2018 driver: 12-byte FF-padded PIN block);
-# GnuPG's scdaemon signs with the PIN typed on the keypad while gpg-agent's pinentry refuses every
+# PIN changes on the keypad (MODIFY_PIN_DIRECT) through OpenSC for both cards; GnuPG's scdaemon signs with the PIN typed on the keypad while gpg-agent's pinentry refuses every
 # PIN request (so no PIN passes through gpg-agent). openssl / gpg verify.
 #   $1 = qscd, $2 = qscd-sim; run under private_pcscd.sh --pinpad-driver
 set -uo pipefail
@@ -87,6 +87,28 @@ contains "the ID card's PIN2 (5 digits) was typed on the keypad" "Enter PIN|****
 contains "and accepted by the card" "PIN OK|"
 lacks "the card never refused the reader's VERIFY" "Card:"
 
+# ---- PIN change on the keypad (MODIFY_PIN_DIRECT): OpenSC's structures, the reader's formatting ----
+sim_ctl keypad 0 type 123456 >/dev/null; sim_ctl keypad 0 type 11223344 >/dev/null; sim_ctl keypad 0 type 44332211 >/dev/null
+expect 1 "pkcs11-tool --change-pin: the new PINs typed differ (6402)" -- pkcs11-tool --module "$p11" --slot "${slot_a:-0}" --change-pin
+[ "$(tries "$r0")" = "$t1" ] && ok "differing new PINs cost no try" || bad "tries now $(tries "$r0")"
+sim_ctl keypad 0 type 123456 >/dev/null; sim_ctl keypad 0 type 11223344 >/dev/null; sim_ctl keypad 0 type 11223344 >/dev/null
+expect 0 "pkcs11-tool --change-pin with old, new and confirmation typed on the keypad (OpenPGP: old‖new)" -- \
+  pkcs11-tool --module "$p11" --slot "${slot_a:-0}" --change-pin
+expect 0 "display" -- sim_ctl display 0
+contains "the display asked for the old PIN" "Enter PIN|******"
+contains "the display asked for the new PIN" "New PIN|********"
+contains "the display asked to confirm it" "Confirm new PIN|********"
+contains "the display showed the mismatch" "PINs differ|"
+sim_ctl keypad 0 type 11223344 >/dev/null
+expect 0 "qscd sign --pin-pad with the new User PIN" -- \
+  "$qscd" sign --reader "$r0" --pin-pad --in "$work/doc.txt" --out "$work/newpin.p7s"
+sim_ctl keypad 1 type 12345 >/dev/null; sim_ctl keypad 1 type 54321 >/dev/null; sim_ctl keypad 1 type 54321 >/dev/null
+expect 0 "pkcs11-tool --change-pin on the ID card (12-byte FF blocks at offsets 0 and 12)" -- \
+  pkcs11-tool --module "$p11" --slot "${slot_e:-0}" --change-pin
+sim_ctl keypad 1 type 54321 >/dev/null; sim_ctl keypad 1 type 54321 >/dev/null
+expect 0 "the ID card signs with the new PIN2 typed on the keypad" -- \
+  pkcs11-tool --module "$p11" --slot "${slot_e:-0}" --login --sign --id 02 -m ECDSA-SHA384 -i "$work/doc.txt" -o "$work/est2.sig"
+
 # ---- GnuPG scdaemon: the PIN pad, no PIN through gpg-agent ---------------------------------------
 export GNUPGHOME="$work/gnupg"
 mkdir -m 700 "$GNUPGHOME"
@@ -113,13 +135,13 @@ card_fpr=$(awk -F: '$1=="fpr" {print $2}' <<<"$out")
 card_time=$(awk -F: '$1=="fprtime" {print $2}' <<<"$out")
 card_grip=$(awk -F: '$1=="grp" {print $2}' <<<"$out")
 # gpg makes two signatures with the card here (PW1 is valid for one signature): two keypad entries.
-sim_ctl keypad 0 type 123456 >/dev/null
-sim_ctl keypad 0 type 123456 >/dev/null
+sim_ctl keypad 0 type 11223344 >/dev/null
+sim_ctl keypad 0 type 11223344 >/dev/null
 expect 0 "gpg makes an OpenPGP key for the card key" -- \
   gpg --batch --generate-key <(printf '%s\n' "Key-Type: ECDSA" "Key-Grip: $card_grip" "Key-Usage: sign" \
     "Name-Real: alice (TEST)" "Creation-Date: seconds=$card_time" "Expire-Date: 0" "%no-protection" "%commit")
 sim_ctl keypad 0 clear >/dev/null
-sim_ctl keypad 0 type 123456 >/dev/null
+sim_ctl keypad 0 type 11223344 >/dev/null
 expect 0 "gpg signs with the PIN typed on the keypad" -- \
   gpg --batch --yes -u "$card_fpr" --detach-sign -o "$work/doc.gpg.sig" "$work/doc.txt"
 expect 0 "gpg --verify accepts it" -- gpg --verify "$work/doc.gpg.sig" "$work/doc.txt"
@@ -127,6 +149,6 @@ contains "good signature by alice" 'Good signature from "alice (TEST)"'
 if grep -q '^GETPIN' "$work/pinentry.log" 2>/dev/null; then bad "gpg-agent asked the pinentry for a PIN"
 else ok "gpg-agent never asked for a PIN (the keypad had it)"; fi
 expect 0 "display" -- sim_ctl display 0
-out=$(grep -c 'Enter PIN|\*\*\*\*\*\*' <<<"$out")
+out=$(grep -c 'Enter PIN|\*\*\*\*\*\*\*\*' <<<"$out")
 [ "$out" -ge 1 ] && ok "scdaemon's VERIFY went through the keypad" || bad "no keypad entry for gpg"
 gpgconf --kill scdaemon; gpgconf --kill gpg-agent
