@@ -205,7 +205,7 @@ StatusWord ReaderKeypad::verify_pin_direct(ByteView structure) {
     // structure's timeout).
     const LONG rv = SCardControl(connection_.card, verify_code_, structure.data(), static_cast<DWORD>(structure.size()),
                                  answer, sizeof answer, &length);
-    if (classify(rv) != ScardResult::Success) throw connection_.failure(rv, "SCardControl(VERIFY_PIN_DIRECT)");
+    if (classify(rv) != ScardResult::Success) throw connection_.exchange_failure(rv, "SCardControl(VERIFY_PIN_DIRECT)");
     if (length < 2 || length > sizeof answer)
         throw Error(ErrorCode::ProtocolError, "the reader answered VERIFY_PIN_DIRECT with " + std::to_string(length) + " bytes, not a status word");
     return StatusWord(answer[length - 2], answer[length - 1]);

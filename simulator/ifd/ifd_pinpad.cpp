@@ -50,6 +50,10 @@ struct SlotState {
     std::mutex mutex;
     int listen_fd = -1;
     int card_fd = -1;  // the inserted card's connection
+    // A card just lost: the next presence checks say "absent" before a new connection is taken, so
+    // pcscd (polling every 0.4 s) always shows a removal between two cards, for long enough that a
+    // program whose exchange failed can see it, even after a quick pull-and-insert.
+    int report_absent = 0;
     std::vector<std::uint8_t> atr;
 };
 
@@ -103,7 +107,10 @@ bool receive_frame(int fd, std::vector<std::uint8_t>& out, int timeout_ms) {
 }
 
 void drop_card(SlotState& s) {
-    if (s.card_fd >= 0) ::close(s.card_fd);
+    if (s.card_fd >= 0) {
+        ::close(s.card_fd);
+        s.report_absent = 3;
+    }
     s.card_fd = -1;
     s.atr.clear();
 }
@@ -310,6 +317,10 @@ RESPONSECODE IFDHICCPresence(DWORD Lun) {
     SlotState* s = slot_of(Lun);
     if (!s) return IFD_COMMUNICATION_ERROR;
     std::lock_guard<std::mutex> guard(s->mutex);
+    if (s->report_absent > 0) {
+        --s->report_absent;
+        return IFD_ICC_NOT_PRESENT;
+    }
     accept_card(*s);
     if (s->card_fd < 0) return IFD_ICC_NOT_PRESENT;
     return refresh_atr(*s) ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;

@@ -73,6 +73,36 @@ sim_ctl keypad 0 type 123456 >/dev/null
 expect 0 "the right PIN on the keypad signs again" -- sign "$r0" again.p7s
 [ "$(tries "$r0")" = 3 ] && ok "the retry counter is back at 3" || bad "tries: $(tries "$r0")"
 
+# ---- interactive: the reader shows its prompt and waits; the holder types then -------------------
+# last_screen SLOT: what the display shows now
+last_screen() { sim_ctl display "$1" | tail -1; }
+wait_prompt() {
+  local i
+  for ((i = 0; i < 200; i++)); do [ "$(last_screen "$1")" = "Enter PIN|" ] && return 0; sleep 0.05; done
+  return 1
+}
+"$qscd" sign --reader "$r0" --pin-pad --in "$doc" --out "$QSCD_E2E_DIR/late.p7s" --force </dev/null >"$QSCD_E2E_DIR/late.out" 2>&1 &
+pid=$!
+wait_prompt 0 && ok "the display says 'Enter PIN' while the reader waits" || bad "no prompt: $(last_screen 0)"
+sim_ctl keypad 0 type 123456 >/dev/null
+wait "$pid" && ok "typed while the reader waited: signed" || bad "late typing: $(cat "$QSCD_E2E_DIR/late.out")"
+
+# ---- the card pulled (and put straight back) while the reader waits for the keypad: a card-removed
+# error, no hang, the new card served at once --------------------------------------------------------
+"$qscd" sign --reader "$r0" --pin-pad --in "$doc" --out "$QSCD_E2E_DIR/pulled.p7s" --force </dev/null >"$QSCD_E2E_DIR/pulled.out" 2>&1 &
+pid=$!
+wait_prompt 0 || bad "no prompt before the removal"
+sim_ctl remove 0 >/dev/null
+sim_ctl insert 0 alice >/dev/null || bad "alice not reinserted"
+wait "$pid"; status=$?
+[ "$status" = 5 ] && ok "card pulled during PIN entry: exit 5" || bad "card pulled during PIN entry: exit $status: $(cat "$QSCD_E2E_DIR/pulled.out")"
+grep -q "card removed" "$QSCD_E2E_DIR/pulled.out" && ok "the message says the card was removed" || bad "message: $(cat "$QSCD_E2E_DIR/pulled.out")"
+[ ! -e "$QSCD_E2E_DIR/pulled.p7s" ] && ok "no signature file" || bad "pulled.p7s written"
+wait_card 0 present || bad "the reinserted card is not seen"
+sim_ctl keypad 0 type 123456 >/dev/null
+expect 0 "after reinsertion the PIN pad signs again" -- sign "$r0" back.p7s
+[ "$(tries "$r0")" = 3 ] && ok "the removal cost no try" || bad "tries: $(tries "$r0")"
+
 # ---- on a reader without a PIN pad, nothing reaches the card -----------------------------------
 expect 7 "--pin-pad with a simulated token (no reader, no PIN pad): not supported, exit 7" -- \
   "$qscd" sign --token alice --pin-pad --in "$doc" --out "$QSCD_E2E_DIR/nopad.p7s"

@@ -289,6 +289,7 @@ Bytes Slot::pin_pad(std::uint8_t op, ByteView structure) {
     std::uint16_t reader_error = 0;
     auto ask = [&](std::uint8_t msg_index, std::string& digits) -> bool {
         const std::string prompt = pp::prompt(msg_index);
+        show(prompt + "|");  // the reader waits for the keypad: what a holder (or a test) sees now
         auto entry = next_key_entry(timeout);
         if (!entry) {
             reader_error = pp::kSwTimeout;
