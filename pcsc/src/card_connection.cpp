@@ -9,6 +9,7 @@
 #include "qscd/error.hpp"
 #include "qscd/pin_pad.hpp"
 #include "qscd/pcsc/error_mapping.hpp"
+#include "qscd/pcsc/reader_quirks.hpp"
 
 namespace qscd::pcsc {
 
@@ -34,13 +35,16 @@ constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 // The reader's keypad: FEATURE_VERIFY_PIN_DIRECT at the control code the reader announced.
 class ReaderKeypad final : public PinPad {
 public:
-    ReaderKeypad(CardConnection::Impl& connection, DWORD verify_code) : connection_(connection), verify_code_(verify_code) {}
+    ReaderKeypad(CardConnection::Impl& connection, DWORD verify_code, bool variable_length)
+        : connection_(connection), verify_code_(verify_code), variable_length_(variable_length) {}
     StatusWord verify_pin_direct(ByteView structure) override;
     std::string reader_name() const override;
+    bool takes_variable_length_pins() const override { return variable_length_; }
 
 private:
     CardConnection::Impl& connection_;
     DWORD verify_code_;
+    bool variable_length_;
 };
 
 struct CardConnection::Impl {
@@ -192,8 +196,10 @@ ReaderFeatures CardConnection::reader_features() {
 PinPad* CardConnection::pin_pad() {
     if (!impl_->features_read) {
         impl_->features_read = true;
-        if (auto code = reader_features().control_code(ReaderFeature::VerifyPinDirect))
-            impl_->keypad = std::make_unique<ReaderKeypad>(*impl_, static_cast<DWORD>(*code));
+        const ReaderQuirks quirks = quirks_for(impl_->reader);  // what the reader says, corrected by the table
+        const auto code = reader_features().control_code(ReaderFeature::VerifyPinDirect);
+        if (code && !quirks.pin_pad_unusable)
+            impl_->keypad = std::make_unique<ReaderKeypad>(*impl_, static_cast<DWORD>(*code), !quirks.no_variable_length_pin);
     }
     return impl_->keypad.get();
 }

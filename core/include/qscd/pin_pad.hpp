@@ -37,6 +37,9 @@ public:
     virtual StatusWord verify_pin_direct(ByteView structure) = 0;
     // A short name for messages: the reader's name.
     virtual std::string reader_name() const = 0;
+    // False for a keypad that only fills fixed-size PIN blocks (a reader quirk): a card that wants
+    // the PIN at its own length (OpenPGP) cannot use it.
+    virtual bool takes_variable_length_pins() const { return true; }
 
 protected:
     ~PinPad() = default;

@@ -142,6 +142,9 @@ public:
         if (!pad)
             throw Error(ErrorCode::NotSupported, "the reader (" + session_.transport->description() +
                                                      ") has no PIN pad; enter the PIN on the host (nothing was sent to the card)");
+        if (!pad->takes_variable_length_pins())
+            throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad->reader_name() +
+                                                     " cannot take a variable-length OpenPGP PIN; enter the PIN on the host (nothing was sent to the card)");
         secrets_.verify_on_pin_pad(Password::Pw1Signing, *pad, kPw1MinLength, max_length_);
     }
 
