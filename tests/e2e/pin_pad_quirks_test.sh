@@ -18,6 +18,9 @@ doc="$QSCD_E2E_DIR/doc.txt"
 echo "quirks" >"$doc"
 out=$(opensc-tool -l 2>&1)
 contains "the reader still announces a PIN pad (OpenSC sees one)" "PIN pad   $r0"
+expect 0 "qscd readers" -- "$qscd" readers
+contains "qscd readers names the quirk" "PIN pad:  "
+contains "with its source" "OpenSC issue #"
 sim_ctl keypad 0 type 123456 >/dev/null
 expect 7 "qscd sign --pin-pad on '$QSCD_READER_NAME': refused by the quirks table" -- \
   "$qscd" sign --reader "$r0" --pin-pad --in "$doc" --out "$QSCD_E2E_DIR/doc.p7s"

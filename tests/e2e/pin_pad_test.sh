@@ -21,6 +21,10 @@ judge() { openssl cms -verify -binary -inform DER -in "$QSCD_E2E_DIR/$1" -conten
 out=$(opensc-tool -l 2>&1)
 contains "OpenSC lists the reader with a PIN pad" "PIN pad   $r0"
 
+expect 0 "qscd readers" -- "$qscd" readers
+contains "qscd lists the reader's part 10 features" "features: FEATURE_VERIFY_PIN_DIRECT, FEATURE_MODIFY_PIN_DIRECT, FEATURE_IFD_PIN_PROPERTIES, FEATURE_IFD_DISPLAY_PROPERTIES, FEATURE_GET_TLV_PROPERTIES"
+contains "qscd will use the PIN pad" "PIN pad:  yes (qscd sign --pin-pad)"
+
 # ---- sign with the PIN typed on the keypad ------------------------------------------------------
 before=$(apdus 0)
 sim_ctl keypad 0 type 123456 >/dev/null
