@@ -60,7 +60,7 @@ TEST_CASE("round trip: the host's structure, the simulated reader's APDU") {
     CHECK(*apdu == hex("00 20 00 85 0C 31 32 33 34 35 FF FF FF FF FF FF FF"));
 }
 
-TEST_CASE("the reader's status words become typed errors; the card's pass through") {
+TEST_CASE("the reader's status words become typed errors, the card's pass through") {
     auto code_of = [](std::uint16_t sw) {
         try {
             check_pin_pad_status(StatusWord(sw));
