@@ -1,5 +1,7 @@
 #include "qscd/pin_pad.hpp"
 
+#include <filesystem>
+
 #include "qscd/error.hpp"
 
 namespace qscd {
@@ -36,6 +38,32 @@ Bytes pin_verify_structure(ByteView header, const PinPadFormat& format, std::uin
     for (int shift = 0; shift < 32; shift += 8) s.push_back(static_cast<std::uint8_t>(length >> shift));  // ulDataLength
     s.insert(s.end(), apdu.begin(), apdu.end());
     return s;
+}
+
+Bytes write_display_structure(std::uint8_t row, std::string_view text, std::uint16_t time_ms) {
+    if (text.size() > 0xFF) text = text.substr(0, 0xFF);
+    Bytes s(7 + text.size());
+    s[0] = static_cast<std::uint8_t>(time_ms);       // wDisplayTime, little-endian
+    s[1] = static_cast<std::uint8_t>(time_ms >> 8);
+    s[2] = 0x00;                                     // bPosX
+    s[3] = row;                                      // bPosY
+    s[4] = 0x09;                                     // wLangId 0x0409
+    s[5] = 0x04;
+    s[6] = static_cast<std::uint8_t>(text.size());   // bStringLength
+    for (std::size_t i = 0; i < text.size(); ++i) s[7 + i] = static_cast<std::uint8_t>(text[i]);
+    return s;
+}
+
+std::pair<std::string, std::string> display_lines(std::string_view purpose, std::size_t columns) {
+    auto cut = [columns](std::string_view s) { return std::string(s.substr(0, columns)); };
+    const auto open = purpose.rfind(" (");
+    if (purpose.rfind("sign ", 0) == 0 && open != std::string_view::npos && open > 5 && purpose.back() != '(') {
+        const std::string document = std::filesystem::path(std::string(purpose.substr(5, open - 5))).filename().string();
+        std::string_view hash = purpose.substr(open + 2);
+        if (!hash.empty() && hash.back() == ')') hash.remove_suffix(1);
+        return {cut("sign " + document), cut(hash)};
+    }
+    return {cut(purpose), cut(purpose.size() > columns ? purpose.substr(columns) : std::string_view{})};
 }
 
 void check_pin_pad_status(StatusWord sw) {

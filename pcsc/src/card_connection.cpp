@@ -1,6 +1,7 @@
 #include "qscd/pcsc/card_connection.hpp"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include <reader.h>
@@ -35,16 +36,20 @@ constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 // The reader's keypad: FEATURE_VERIFY_PIN_DIRECT at the control code the reader announced.
 class ReaderKeypad final : public PinPad {
 public:
-    ReaderKeypad(CardConnection::Impl& connection, DWORD verify_code, bool variable_length)
-        : connection_(connection), verify_code_(verify_code), variable_length_(variable_length) {}
+    ReaderKeypad(CardConnection::Impl& connection, DWORD verify_code, bool variable_length,
+                 std::optional<DWORD> write_display_code)
+        : connection_(connection), verify_code_(verify_code), variable_length_(variable_length),
+          write_display_code_(write_display_code) {}
     StatusWord verify_pin_direct(ByteView structure) override;
     std::string reader_name() const override;
     bool takes_variable_length_pins() const override { return variable_length_; }
+    void show(std::string_view first, std::string_view second) override;
 
 private:
     CardConnection::Impl& connection_;
     DWORD verify_code_;
     bool variable_length_;
+    std::optional<DWORD> write_display_code_;
 };
 
 struct CardConnection::Impl {
@@ -197,9 +202,12 @@ PinPad* CardConnection::pin_pad() {
     if (!impl_->features_read) {
         impl_->features_read = true;
         const ReaderQuirks quirks = quirks_for(impl_->reader);  // what the reader says, corrected by the table
-        const auto code = reader_features().control_code(ReaderFeature::VerifyPinDirect);
+        const ReaderFeatures features = reader_features();
+        const auto code = features.control_code(ReaderFeature::VerifyPinDirect);
+        std::optional<DWORD> display;
+        if (auto d = features.control_code(ReaderFeature::WriteDisplay)) display = static_cast<DWORD>(*d);
         if (code && !quirks.pin_pad_unusable)
-            impl_->keypad = std::make_unique<ReaderKeypad>(*impl_, static_cast<DWORD>(*code), !quirks.no_variable_length_pin);
+            impl_->keypad = std::make_unique<ReaderKeypad>(*impl_, static_cast<DWORD>(*code), !quirks.no_variable_length_pin, display);
     }
     return impl_->keypad.get();
 }
@@ -218,5 +226,18 @@ StatusWord ReaderKeypad::verify_pin_direct(ByteView structure) {
 }
 
 std::string ReaderKeypad::reader_name() const { return connection_.reader; }
+
+void ReaderKeypad::show(std::string_view first, std::string_view second) {
+    if (!write_display_code_) return;  // no display (class 2)
+    std::uint8_t row = 0;
+    for (std::string_view line : {first, second}) {
+        const Bytes structure = write_display_structure(row++, line);
+        BYTE answer[16];
+        DWORD length = 0;
+        const LONG rv = SCardControl(connection_.card, *write_display_code_, structure.data(),
+                                     static_cast<DWORD>(structure.size()), answer, sizeof answer, &length);
+        if (classify(rv) != ScardResult::Success) throw connection_.exchange_failure(rv, "SCardControl(WRITE_DISPLAY)");
+    }
+}
 
 }  // namespace qscd::pcsc

@@ -10,6 +10,7 @@
 // insertion, frames are 2-byte length + payload, 1-byte payloads are power/reset/ATR. The PIN pad
 // adds two 1-byte controls, each followed by one frame holding the PC/SC part 10 structure:
 //   10 + PIN_VERIFY_STRUCTURE, 11 + PIN_MODIFY_STRUCTURE  → one answer frame: SW1 SW2
+//   12 + WRITE_DISPLAY structure                          → 90 00 (or 6B80)
 // qscd-sim owns the keypad (entries scripted with `qscd-sim ctl keypad SLOT ...`), the display, and
 // the formatting of the typed PIN into the APDU (simulator/reader); the card sees an ordinary
 // VERIFY / CHANGE REFERENCE DATA. This driver answers what a reader answers by itself: the feature
@@ -44,7 +45,7 @@ constexpr int kApduTimeoutMs = 120000;     // an APDU (RSA key generation takes 
 constexpr int kPinEntryTimeoutMs = 600000; // the keypad: qscd-sim applies bTimerOut itself
 
 constexpr std::uint8_t kPowerOff = 0x00, kPowerOn = 0x01, kReset = 0x02, kGetAtr = 0x04;
-constexpr std::uint8_t kVerifyPin = 0x10, kModifyPin = 0x11;
+constexpr std::uint8_t kVerifyPin = 0x10, kModifyPin = 0x11, kWriteDisplay = 0x12;
 
 struct SlotState {
     std::mutex mutex;
@@ -297,8 +298,9 @@ RESPONSECODE IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD 
         std::uint8_t op = 0;
         if (code == pp::feature_code(pp::kFeatureVerifyPinDirect)) op = kVerifyPin;
         else if (code == pp::feature_code(pp::kFeatureModifyPinDirect)) op = kModifyPin;
+        else if (code == pp::feature_code(pp::kFeatureWriteDisplay)) op = kWriteDisplay;
         else return IFD_ERROR_NOT_SUPPORTED;
-        if (!TxBuffer || RxLength < 2) return IFD_COMMUNICATION_ERROR;
+        if (!TxBuffer || (op != kWriteDisplay && RxLength < 2)) return IFD_COMMUNICATION_ERROR;
         std::lock_guard<std::mutex> guard(s->mutex);
         if (s->card_fd < 0) return IFD_ICC_NOT_PRESENT;
         std::vector<std::uint8_t> response;
@@ -307,6 +309,8 @@ RESPONSECODE IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD 
             drop_card(*s);
             return IFD_COMMUNICATION_ERROR;
         }
+        if (op == kWriteDisplay)  // nothing to return; the reader refuses a malformed request
+            return response[0] == 0x90 && response[1] == 0x00 ? IFD_SUCCESS : IFD_COMMUNICATION_ERROR;
         return answer(response, RxBuffer, RxLength, pdwBytesReturned) ? IFD_SUCCESS : IFD_ERROR_INSUFFICIENT_BUFFER;
     } catch (...) {
         return IFD_COMMUNICATION_ERROR;

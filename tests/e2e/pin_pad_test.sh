@@ -4,7 +4,8 @@
 # slots, the keypad scripted with `qscd-sim ctl keypad`. Our host signs with the PIN typed on the
 # keypad (PC/SC part 10 VERIFY_PIN_DIRECT; the host never has it) and openssl verifies; a wrong PIN
 # on the keypad costs exactly one try; keypad cancel and timeout are typed errors that cost none; the
-# class-3 display shows each prompt and what was typed (as *).
+# class-3 display shows what is about to be signed (document, start of its hash) before the PIN is
+# asked, each prompt, and what was typed (as *).
 #   $1 = qscd, $2 = qscd-sim
 set -uo pipefail
 . "$(dirname "$0")/e2e_setup.sh" "$1" "$2"
@@ -22,7 +23,7 @@ out=$(opensc-tool -l 2>&1)
 contains "OpenSC lists the reader with a PIN pad" "PIN pad   $r0"
 
 expect 0 "qscd readers" -- "$qscd" readers
-contains "qscd lists the reader's part 10 features" "features: FEATURE_VERIFY_PIN_DIRECT, FEATURE_MODIFY_PIN_DIRECT, FEATURE_IFD_PIN_PROPERTIES, FEATURE_IFD_DISPLAY_PROPERTIES, FEATURE_GET_TLV_PROPERTIES"
+contains "qscd lists the reader's part 10 features" "features: FEATURE_VERIFY_PIN_DIRECT, FEATURE_MODIFY_PIN_DIRECT, FEATURE_IFD_PIN_PROPERTIES, FEATURE_WRITE_DISPLAY, FEATURE_IFD_DISPLAY_PROPERTIES, FEATURE_GET_TLV_PROPERTIES"
 contains "qscd will use the PIN pad" "PIN pad:  yes (qscd sign --pin-pad)"
 
 # ---- sign with the PIN typed on the keypad ------------------------------------------------------
@@ -35,6 +36,9 @@ echo "# one PIN-pad signature: $(( $(apdus 0) - before )) APDUs (the VERIFY buil
 contains "the signature report" "Card signature counter: 0 → 1"
 out=$(judge p256.p7s); [ $? = 0 ] && ok "openssl verifies the PIN-pad signature" || bad "openssl: $out"
 expect 0 "display" -- sim_ctl display 0
+shown="sign contract.tx|SHA-256 $(sha256sum "$doc" | cut -c1-8 | tr a-f A-F)"
+contains "before the PIN, the display showed the document (cut to 16 columns) and the start of its hash (WRITE_DISPLAY)" "$shown"
+[ "$(grep -A1 -F "$shown" <<<"$out" | sed -n 2p)" = "Enter PIN|" ] && ok "... and only then asked for the PIN" || bad "display order: $out"
 contains "the display asked for the PIN and showed 6 digits typed" "Enter PIN|******"
 contains "the display showed the card's answer" "PIN OK|"
 lacks "the display never shows the PIN" "123456"

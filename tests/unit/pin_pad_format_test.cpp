@@ -117,8 +117,19 @@ TEST_CASE("PIN_MODIFY with fixed blocks: each PIN at its insertion offset") {
 }
 
 TEST_CASE("the announcements: features (big-endian codes), PIN and display properties (little-endian)") {
-    CHECK(pp::feature_list() == hex("06 04 42 33 00 06 07 04 42 33 00 07 0A 04 42 33 00 0A 11 04 42 33 00 11 12 04 42 33 00 12"));
+    CHECK(pp::feature_list() == hex("06 04 42 33 00 06 07 04 42 33 00 07 0A 04 42 33 00 0A 0F 04 42 33 00 0F 11 04 42 33 00 11 12 04 42 33 00 12"));
     CHECK(pp::pin_properties() == hex("10 02 02 00"));
     CHECK(pp::display_properties() == hex("10 00 02 00"));
     CHECK(pp::kGetFeatureRequest == 0x42000D48);
+}
+
+TEST_CASE("WRITE_DISPLAY: time, column, row, language, length, text") {
+    const auto w = pp::parse_write_display(hex("B8 0B 00 01 09 04 05 68 65 6C 6C 6F"));
+    REQUIRE(w);
+    CHECK(w->time_ms == 3000);
+    CHECK(w->column == 0);
+    CHECK(w->row == 1);
+    CHECK(w->text == "hello");
+    CHECK_FALSE(pp::parse_write_display(hex("B8 0B 00 01 09 04 06 68 65 6C 6C 6F")));  // length lies
+    CHECK_FALSE(pp::parse_write_display(hex("B8 0B 00 02 09 04 01 68")));              // row 2 of a 2-line display
 }

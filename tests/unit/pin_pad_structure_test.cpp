@@ -79,3 +79,22 @@ TEST_CASE("the reader's status words become typed errors, the card's pass throug
     CHECK_NOTHROW(check_pin_pad_status(StatusWord(0x63C2)));
     CHECK_NOTHROW(check_pin_pad_status(StatusWord(0x6982)));
 }
+
+TEST_CASE("WRITE_DISPLAY structure and the two lines shown before a signature PIN") {
+    CHECK(write_display_structure(1, "SHA-256 3A7BD3E2") ==
+          hex("00 00 00 01 09 04 10 53 48 41 2D 32 35 36 20 33 41 37 42 44 33 45 32"));
+    const auto parsed = sim::pinpad::parse_write_display(write_display_structure(0, "sign a.pdf", 3000));
+    REQUIRE(parsed);
+    CHECK(parsed->text == "sign a.pdf");
+    CHECK(parsed->time_ms == 3000);
+
+    auto lines = display_lines("sign /tmp/x/contract.pdf (SHA-256 3A7BD3E2C0FFEE12\u2026)", 16);
+    CHECK(lines.first == "sign contract.pd");
+    CHECK(lines.second == "SHA-256 3A7BD3E2");
+    lines = display_lines("sign a.txt (SHA-384 0011)", 16);
+    CHECK(lines.first == "sign a.txt");
+    CHECK(lines.second == "SHA-384 0011");
+    lines = display_lines("authenticate to example.org", 16);
+    CHECK(lines.first == "authenticate to ");
+    CHECK(lines.second == "example.org");
+}

@@ -199,6 +199,8 @@ void Slot::insert(const qscd::sim::SimulatorStore& store, const std::string& tok
         ended_ = false;
         removing_ = false;
         display_.clear();
+        rows_[0].clear();
+        rows_[1].clear();
     }
     counter_shift_ = 0;
     counter_mode_ = CounterFault::None;
@@ -257,6 +259,21 @@ void Slot::show(const std::string& screen) {
     std::lock_guard<std::mutex> guard(mutex_);
     if (display_.size() >= 256) display_.erase(display_.begin());
     display_.push_back(screen);
+}
+
+// FEATURE_WRITE_DISPLAY: the host writes a line (what is about to be signed) before asking for the
+// PIN; the screen is recorded like the reader's own.
+Bytes Slot::write_display(ByteView structure) {
+    namespace pp = qscd::sim::pinpad;
+    const auto w = pp::parse_write_display(structure);
+    if (!w) return {0x6B, 0x80};
+    std::string& row = rows_[w->row];
+    row.resize(pp::kDisplayColumns, ' ');
+    const std::string text = w->text.substr(0, pp::kDisplayColumns - w->column);
+    row.replace(w->column, text.size(), text);
+    auto trimmed = [](std::string s) { return s.erase(s.find_last_not_of(' ') + 1); };
+    show(trimmed(rows_[0]) + "|" + trimmed(rows_[1]));
+    return {0x90, 0x00};
 }
 
 std::optional<KeypadEntry> Slot::next_key_entry(std::chrono::seconds timeout) {
@@ -445,7 +462,7 @@ void Slot::run() {
             if (control == 0x00 || control == 0x01 || control == 0x02) {
                 transport_->reset_card();  // power off, power on, reset: all back to the post-ATR state
                 if (verbose_) log("slot {}: {}", index_, control == 0 ? "power off" : control == 1 ? "power on" : "reset");
-            } else if (control == 0x10 || control == 0x11) {
+            } else if (control == 0x10 || control == 0x11 || control == 0x12) {
                 // The PIN-pad driver: one more frame follows, the part 10 structure.
                 std::uint8_t h[2];
                 if (!read_exact(sock_, h, 2)) {
@@ -457,8 +474,8 @@ void Slot::run() {
                     why = "the reader closed the connection";
                     break;
                 }
-                const Bytes response = pin_pad(control, structure);
-                {
+                const Bytes response = control == 0x12 ? write_display(structure) : pin_pad(control, structure);
+                if (control != 0x12) {
                     std::lock_guard<std::mutex> guard(mutex_);
                     if (removing_) break;
                     ++apdus_;  // the card answered the APDU the reader built

@@ -89,6 +89,7 @@ private:
     // Waits for the next keypad entry, at most `timeout`; nullopt when the card is being removed.
     std::optional<KeypadEntry> next_key_entry(std::chrono::seconds timeout);
     void show(const std::string& screen);
+    Bytes write_display(ByteView structure);
 
     const unsigned index_;
     std::mutex mutex_;
@@ -108,6 +109,7 @@ private:
     std::condition_variable keypad_ready_;
     bool removing_ = false;             // remove(): a worker waiting for the keypad gives up
     std::vector<std::string> display_;  // screens shown since insertion
+    std::string rows_[2];               // the lines the host wrote (worker only)
 };
 
 class Server {

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "qscd/codec/bytes.hpp"
 #include "qscd/codec/status_word.hpp"
@@ -29,6 +31,15 @@ struct PinPadFormat {
 Bytes pin_verify_structure(ByteView header, const PinPadFormat& format, std::uint8_t padding = 0xFF,
                            std::uint8_t timeout_s = 0);
 
+// FEATURE_WRITE_DISPLAY input for one line: wDisplayTime (ms), bPosX 0, bPosY `row`, wLangId 0409,
+// bStringLength, the text (the layout of ACS's CCID driver; part 10 names only the feature tag 0x0F).
+Bytes write_display_structure(std::uint8_t row, std::string_view text, std::uint16_t time_ms = 0);
+
+// What a class-3 reader shows before it asks for a signature PIN, from the PIN request's purpose
+// ("sign /tmp/contract.pdf (SHA-256 3A7BD3E2…)"): "sign contract.pdf" and "SHA-256 3A7BD3E2", each cut
+// to `columns`. Any other purpose: its first `columns` characters, then the next.
+std::pair<std::string, std::string> display_lines(std::string_view purpose, std::size_t columns);
+
 // The reader's PIN pad, as the transport offers it.
 class PinPad {
 public:
@@ -40,6 +51,14 @@ public:
     // False for a keypad that only fills fixed-size PIN blocks (a reader quirk): a card that wants
     // the PIN at its own length (OpenPGP) cannot use it.
     virtual bool takes_variable_length_pins() const { return true; }
+    // A class-3 reader shows the two lines on its display (FEATURE_WRITE_DISPLAY); a reader without
+    // one ignores them. Throws Error(TransportError | CardRemoved).
+    virtual void show(std::string_view first, std::string_view second) {
+        (void)first;
+        (void)second;
+    }
+    // Characters per display line (16 when the reader does not say).
+    virtual std::size_t display_columns() const { return 16; }
 
 protected:
     ~PinPad() = default;

@@ -130,8 +130,8 @@ struct Verified {
 // The User PIN's VERIFY for signing [§7.2.2], offered to the PIN entry.
 class Pw1SigningVerification final : public PinVerification {
 public:
-    Pw1SigningVerification(OpenPgpToken::Session& session, VerifiedSecrets& secrets, std::size_t max_length)
-        : session_(session), secrets_(secrets), max_length_(max_length) {}
+    Pw1SigningVerification(OpenPgpToken::Session& session, VerifiedSecrets& secrets, std::size_t max_length, std::string purpose)
+        : session_(session), secrets_(secrets), max_length_(max_length), purpose_(std::move(purpose)) {}
     void verify_with(const Pin& pin) override {
         if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");  // nothing sent to the card
         secrets_.verify(Password::Pw1Signing, pin);
@@ -145,6 +145,9 @@ public:
         if (!pad->takes_variable_length_pins())
             throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad->reader_name() +
                                                      " cannot take a variable-length OpenPGP PIN; enter the PIN on the host (nothing was sent to the card)");
+        // A class-3 reader shows what the PIN will authorise before the holder types it.
+        const auto [first, second] = display_lines(purpose_, pad->display_columns());
+        pad->show(first, second);
         secrets_.verify_on_pin_pad(Password::Pw1Signing, *pad, kPw1MinLength, max_length_);
     }
 
@@ -152,6 +155,7 @@ private:
     OpenPgpToken::Session& session_;
     VerifiedSecrets& secrets_;
     std::size_t max_length_;
+    std::string purpose_;
 };
 
 // Selects the application, refuses a blocked PIN, reads the counter, asks the PIN entry once and
@@ -173,7 +177,7 @@ Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secr
     Verified verified;
     verified.counter_before = card.signature_counter();
     verified.pin_valid_for_several = status.pw1_valid_for_several_signatures;
-    Pw1SigningVerification verification(session, secrets, request.max_length);
+    Pw1SigningVerification verification(session, secrets, request.max_length, request.purpose);
     pin.enter(request, verification);
     return verified;
 }

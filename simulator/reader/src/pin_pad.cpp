@@ -110,7 +110,7 @@ Result<std::size_t, std::uint16_t> place_pin(Bytes& data, std::size_t base, cons
 Bytes feature_list() {
     Bytes out;
     for (std::uint8_t tag : {kFeatureVerifyPinDirect, kFeatureModifyPinDirect, kFeatureIfdPinProperties,
-                             kFeatureIfdDisplayProperties, kFeatureGetTlvProperties}) {
+                             kFeatureWriteDisplay, kFeatureIfdDisplayProperties, kFeatureGetTlvProperties}) {
         out.push_back(tag);
         out.push_back(4);
         put_be32(out, feature_code(tag));
@@ -208,6 +208,18 @@ Result<Bytes, std::uint16_t> format_modify(const ModifyRequest& request, std::st
     auto placed = place_pin(t->data, new_base, request.format, new_digits);
     if (!placed) return fail(placed.error());
     return assemble(*t);
+}
+
+std::optional<DisplayWrite> parse_write_display(ByteView s) {
+    constexpr std::size_t kHeader = 7;
+    if (s.size() < kHeader || s.size() != kHeader + s[6]) return std::nullopt;
+    DisplayWrite w;
+    w.time_ms = le16(s, 0);
+    w.column = s[2];
+    w.row = s[3];
+    w.text.assign(s.begin() + kHeader, s.end());
+    if (w.row >= kDisplayLines || w.column >= kDisplayColumns) return std::nullopt;
+    return w;
 }
 
 std::string prompt(std::uint8_t msg_index) {

@@ -24,6 +24,7 @@ constexpr std::uint32_t feature_code(std::uint8_t tag) { return ctl_code(0x33000
 constexpr std::uint8_t kFeatureVerifyPinDirect = 0x06;
 constexpr std::uint8_t kFeatureModifyPinDirect = 0x07;
 constexpr std::uint8_t kFeatureIfdPinProperties = 0x0A;
+constexpr std::uint8_t kFeatureWriteDisplay = 0x0F;
 constexpr std::uint8_t kFeatureIfdDisplayProperties = 0x11;
 constexpr std::uint8_t kFeatureGetTlvProperties = 0x12;
 
@@ -101,6 +102,16 @@ Result<Bytes, std::uint16_t> format_verify(const VerifyRequest& request, std::st
 // data is old PIN ‖ new PIN (just the new PIN when the old one is not asked).
 Result<Bytes, std::uint16_t> format_modify(const ModifyRequest& request, std::string_view old_digits,
                                            std::string_view new_digits);
+
+// FEATURE_WRITE_DISPLAY input: wDisplayTime (ms, LE), bPosX, bPosY, wLangId (LE), bStringLength,
+// bString (the layout ACS's CCID driver uses; part 10 assigns the feature tag 0x0F). nullopt: malformed.
+struct DisplayWrite {
+    std::uint16_t time_ms = 0;
+    std::uint8_t column = 0;
+    std::uint8_t row = 0;
+    std::string text;
+};
+std::optional<DisplayWrite> parse_write_display(ByteView structure);
 
 // What the display shows while waiting for the keypad ("Enter PIN", "New PIN", ...), per language
 // default; index follows bMsgIndex (0 enter, 1 new, 2 confirm).
