@@ -27,7 +27,8 @@ the reply starts with "ok" or "error: ..."):
   keypad SLOT cancel           the next PIN asked for is DIGITS then OK / the Cancel key / nobody typing
   keypad SLOT timeout          (entries are used in order; with none waiting the reader waits up to its timeout)
   keypad SLOT clear            drop the entries not used yet
-  display SLOT                 "ok", then each screen the PIN pad's display showed since insertion
+  display SLOT                 "ok", then each screen the PIN pad's display showed since insertion ("line1|line2":
+                               prompts, * per digit typed, the lines the host wrote)
   status                       "ok", then per slot: slot=N token=NAME|- apdus=N faults=none|...
 
 Examples:
