@@ -1,13 +1,16 @@
 #include "qscd/pcsc/card_connection.hpp"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include <reader.h>
 
 #include "context_impl.hpp"
 #include "qscd/error.hpp"
+#include "qscd/pin_pad.hpp"
 #include "qscd/pcsc/error_mapping.hpp"
+#include "qscd/pcsc/reader_quirks.hpp"
 
 namespace qscd::pcsc {
 
@@ -30,6 +33,25 @@ constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 
 }  // namespace
 
+// The reader's keypad: FEATURE_VERIFY_PIN_DIRECT at the control code the reader announced.
+class ReaderKeypad final : public PinPad {
+public:
+    ReaderKeypad(CardConnection::Impl& connection, DWORD verify_code, bool variable_length,
+                 std::optional<DWORD> write_display_code)
+        : connection_(connection), verify_code_(verify_code), variable_length_(variable_length),
+          write_display_code_(write_display_code) {}
+    StatusWord verify_pin_direct(ByteView structure) override;
+    std::string reader_name() const override;
+    bool takes_variable_length_pins() const override { return variable_length_; }
+    void show(std::string_view first, std::string_view second) override;
+
+private:
+    CardConnection::Impl& connection_;
+    DWORD verify_code_;
+    bool variable_length_;
+    std::optional<DWORD> write_display_code_;
+};
+
 struct CardConnection::Impl {
     std::shared_ptr<Context::Impl> context;  // keeps the context established while connected
     std::string reader;
@@ -38,6 +60,8 @@ struct CardConnection::Impl {
     SCARDHANDLE card = 0;
     Protocol protocol = Protocol::T1;
     bool in_transaction = false;
+    bool features_read = false;
+    std::unique_ptr<ReaderKeypad> keypad;
 
     std::string what(const char* call) const { return std::string(call) + "(" + reader + ")"; }
 
@@ -172,6 +196,48 @@ ReaderFeatures CardConnection::reader_features() {
     auto parsed = parse_feature_list(ByteView(answer, std::min<DWORD>(length, sizeof answer)));
     if (!parsed.ok()) return {};
     return std::move(parsed).value();
+}
+
+PinPad* CardConnection::pin_pad() {
+    if (!impl_->features_read) {
+        impl_->features_read = true;
+        const ReaderQuirks quirks = quirks_for(impl_->reader);  // what the reader says, corrected by the table
+        const ReaderFeatures features = reader_features();
+        const auto code = features.control_code(ReaderFeature::VerifyPinDirect);
+        std::optional<DWORD> display;
+        if (auto d = features.control_code(ReaderFeature::WriteDisplay)) display = static_cast<DWORD>(*d);
+        if (code && !quirks.pin_pad_unusable)
+            impl_->keypad = std::make_unique<ReaderKeypad>(*impl_, static_cast<DWORD>(*code), !quirks.no_variable_length_pin, display);
+    }
+    return impl_->keypad.get();
+}
+
+StatusWord ReaderKeypad::verify_pin_direct(ByteView structure) {
+    BYTE answer[258];
+    DWORD length = 0;
+    // The reader waits for the keypad: this call lasts as long as the holder takes (or the
+    // structure's timeout).
+    const LONG rv = SCardControl(connection_.card, verify_code_, structure.data(), static_cast<DWORD>(structure.size()),
+                                 answer, sizeof answer, &length);
+    if (classify(rv) != ScardResult::Success) throw connection_.exchange_failure(rv, "SCardControl(VERIFY_PIN_DIRECT)");
+    if (length < 2 || length > sizeof answer)
+        throw Error(ErrorCode::ProtocolError, "the reader answered VERIFY_PIN_DIRECT with " + std::to_string(length) + " bytes, not a status word");
+    return StatusWord(answer[length - 2], answer[length - 1]);
+}
+
+std::string ReaderKeypad::reader_name() const { return connection_.reader; }
+
+void ReaderKeypad::show(std::string_view first, std::string_view second) {
+    if (!write_display_code_) return;  // no display (class 2)
+    std::uint8_t row = 0;
+    for (std::string_view line : {first, second}) {
+        const Bytes structure = write_display_structure(row++, line);
+        BYTE answer[16];
+        DWORD length = 0;
+        const LONG rv = SCardControl(connection_.card, *write_display_code_, structure.data(),
+                                     static_cast<DWORD>(structure.size()), answer, sizeof answer, &length);
+        if (classify(rv) != ScardResult::Success) throw connection_.exchange_failure(rv, "SCardControl(WRITE_DISPLAY)");
+    }
 }
 
 }  // namespace qscd::pcsc

@@ -19,9 +19,10 @@ sim_ctl() {
   "${QSCD_SIM:?set QSCD_SIM to the qscd-sim binary}" ctl --control "$QSCD_SIM_CONTROL" "$@"
 }
 
-# reader_line SLOT: the `opensc-tool -l` line of "Virtual PCD 00 0SLOT" (Card column: Yes/No).
+# reader_line SLOT: the `opensc-tool -l` line of "Virtual PCD 00 0SLOT" (Card column: Yes/No); the
+# reader is $QSCD_READER_NAME when private_pcscd.sh installed another driver (--pinpad-driver).
 reader_line() {
-  opensc-tool -l 2>/dev/null | grep -E "Virtual PCD 00 0*$1\$" || true
+  opensc-tool -l 2>/dev/null | grep -E "${QSCD_READER_NAME:-Virtual PCD} 00 0*$1\$" || true
 }
 
 wait_card() {

@@ -2,7 +2,11 @@
 # Runs a command next to a private pcscd with the vsmartcard vpcd reader driver, isolated from the
 # system, and tears everything down afterwards. The exit status is the command's.
 #
-#   tests/e2e/private_pcscd.sh [--slots N] [--debug] -- COMMAND ARGS...
+#   tests/e2e/private_pcscd.sh [--slots N] [--debug] [--pinpad-driver LIB [--pinpad-name NAME]] -- COMMAND ARGS...
+#
+# --pinpad-driver LIB: pcscd gets qscd's simulated PIN-pad reader (simulator/ifd, libifdqscdpinpad.so;
+# reader "QSCD PIN Pad", 2 slots, same ports and card protocol as vpcd) instead of vpcd.
+# --pinpad-name NAME: that reader under another name (to play a reader model from the quirks table).
 #
 # Isolation (never touches a system pcscd, nothing outside the private dir is written):
 #   * new mount, network and PID namespaces (unshare; as non-root inside a user namespace; fails
@@ -16,7 +20,8 @@
 #     PID namespace ends, so every process started inside (qscd-sim, gpg-agent, scdaemon) dies.
 #
 # Exported to COMMAND: QSCD_E2E_DIR (private temp dir), QSCD_PCSCD_PID, QSCD_VPCD_SLOTS,
-# QSCD_VPCD_PORT (35963), QSCD_E2E_LIB (path of lib.sh, to source).
+# QSCD_VPCD_PORT (35963), QSCD_E2E_LIB (path of lib.sh, to source), QSCD_READER_NAME ("Virtual PCD",
+# "QSCD PIN Pad" or the --pinpad-name).
 # --debug: pcscd logs APDUs and debug messages to $QSCD_E2E_DIR/pcscd.log, printed at the end.
 set -euo pipefail
 
@@ -24,15 +29,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self="$here/$(basename "${BASH_SOURCE[0]}")"
 die() { echo "private_pcscd: $*" >&2; exit 1; }
 
-slots=2 debug=0
+slots=2 debug=0 pinpad_driver= pinpad_name="QSCD PIN Pad"
 args=("$@")
 while [ $# -gt 0 ]; do
   case $1 in
     --slots) [ $# -ge 2 ] || die "--slots needs a number"; slots=$2; shift 2 ;;
     --debug) debug=1; shift ;;
+    --pinpad-driver) [ $# -ge 2 ] || die "--pinpad-driver needs a path"; pinpad_driver=$2; shift 2 ;;
+    --pinpad-name) [ $# -ge 2 ] || die "--pinpad-name needs a name"; pinpad_name=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,20p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown option '$1' (usage: private_pcscd.sh [--slots N] [--debug] -- COMMAND ARGS...)" ;;
+    -h|--help) sed -n '2,/^set -e/{/^#/p}' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option '$1' (usage: private_pcscd.sh [--slots N] [--debug] [--pinpad-driver LIB [--pinpad-name NAME]] -- COMMAND ARGS...)" ;;
   esac
 done
 [ $# -gt 0 ] || die "no command given (usage: private_pcscd.sh [--slots N] [--debug] -- COMMAND ARGS...)"
@@ -69,12 +76,24 @@ ip link set lo up || die "cannot bring up the private loopback interface"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/qscd-e2e.XXXXXX")
 mount -t tmpfs -o mode=0700 qscd-e2e "$dir" || die "cannot mount a tmpfs on $dir"
 mkdir -p "$dir/reader.conf.d" "$dir/tmp"
-cat > "$dir/reader.conf.d/vpcd" <<EOF
-FRIENDLYNAME "Virtual PCD"
+reader_name="Virtual PCD"
+if [ -n "$pinpad_driver" ]; then
+  [ -f "$pinpad_driver" ] || die "PIN-pad driver '$pinpad_driver' not found"
+  [ "$slots" -le 2 ] || die "the PIN-pad reader has 2 slots"
+  reader_name=$pinpad_name
+  cat > "$dir/reader.conf.d/qscd-pinpad" <<EOF
+FRIENDLYNAME "$reader_name"
+DEVICENAME   /dev/null:0x8C7B
+LIBPATH      $(readlink -f "$pinpad_driver")
+EOF
+else
+  cat > "$dir/reader.conf.d/vpcd" <<EOF
+FRIENDLYNAME "$reader_name"
 DEVICENAME   /dev/null:0x8C7B
 LIBPATH      $vpcd_lib
 CHANNELID    0x8C7B
 EOF
+fi
 mount -t tmpfs -o mode=0755 qscd-e2e-run /run || die "cannot mount a private /run"
 mkdir -p /run/pcscd
 mount --bind "$dir/reader.conf.d" /etc/reader.conf.d || die "cannot bind-mount a private /etc/reader.conf.d"
@@ -135,7 +154,7 @@ if [ "$ready" != 1 ]; then
 fi
 
 export QSCD_E2E_DIR="$dir" QSCD_PCSCD_PID="$pcscd_pid" QSCD_VPCD_SLOTS="$slots" QSCD_VPCD_PORT=35963
-export QSCD_E2E_LIB="$here/lib.sh" TMPDIR="$dir/tmp"
+export QSCD_E2E_LIB="$here/lib.sh" TMPDIR="$dir/tmp" QSCD_READER_NAME="$reader_name"
 unset QSCD_PRIVATE_PCSCD_INNER PCSCLITE_CSOCK_NAME
 set +e
 "$@"

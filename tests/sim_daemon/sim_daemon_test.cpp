@@ -129,11 +129,15 @@ public:
         ::setsockopt(card_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         return card_ >= 0;
     }
-    // Sends one frame; returns the card's answer frame (empty if none).
-    std::vector<std::uint8_t> exchange(const std::vector<std::uint8_t>& payload) {
+    // Sends one frame without waiting for an answer (a control byte).
+    bool send_frame(const std::vector<std::uint8_t>& payload) {
         std::vector<std::uint8_t> frame{static_cast<std::uint8_t>(payload.size() >> 8), static_cast<std::uint8_t>(payload.size())};
         frame.insert(frame.end(), payload.begin(), payload.end());
-        if (::send(card_, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) return {};
+        return ::send(card_, frame.data(), frame.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(frame.size());
+    }
+    // Sends one frame; returns the card's answer frame (empty if none).
+    std::vector<std::uint8_t> exchange(const std::vector<std::uint8_t>& payload) {
+        if (!send_frame(payload)) return {};
         std::uint8_t header[2];
         if (!read_all(header, 2)) return {};
         std::vector<std::uint8_t> answer((std::size_t{header[0]} << 8) | header[1]);
@@ -385,6 +389,63 @@ TEST_CASE("whoever listens on the vpcd port gets the card") {
     REQUIRE(status_word(pw_status) == 0x9000);
     REQUIRE(pw_status.size() == 9);
     CHECK(pw_status[4] == 2);  // one of three tries spent by a stranger
+    ::kill(serve.pid(), SIGTERM);
+    CHECK(serve.wait_for(5s) == 0);
+}
+
+// The PIN-pad reader's side of the card connection (simulator/ifd speaks it; here a stand-in): the
+// control byte 10 then a PC/SC part 10 PIN_VERIFY_STRUCTURE; qscd-sim takes the next keypad entry,
+// builds the VERIFY and answers the card's status word, or the reader's own (6400 timeout after
+// bTimerOut seconds, 6401 cancel, 6B80 a malformed structure).
+TEST_CASE("PIN-pad protocol: keypad entries, the reader's timeout, cancel, display") {
+    SquatListener reader;
+    TempDir dir;
+    qscd::sim::SimulatorStore(dir.path).create_token("alice");
+    const fs::path log = dir.path / "serve.log";
+    const fs::path ctl = dir.path / "ctl.sock";
+    Process serve({"serve", "--state", dir.path.string(), "--control", ctl.string(), "--port", std::to_string(reader.port()),
+                   "--slots", "1", "--slot", "0=alice"},
+                  log);
+    REQUIRE(reader.accept_card(10s));
+    INFO(read_file(log));
+    const std::vector<std::uint8_t> select{0x00, 0xA4, 0x04, 0x00, 0x06, 0xD2, 0x76, 0x00, 0x01, 0x24, 0x01, 0x00};
+    REQUIRE(status_word(reader.exchange(select)) == 0x9000);
+    // OpenPGP PW1 (81), ASCII, variable length 6..32, bTimerOut 1 s.
+    const std::vector<std::uint8_t> verify{0x01, 0x01, 0x82, 0x00, 0x00, 0x20, 0x06, 0x02, 0x01, 0x09, 0x04, 0x00,
+                                           0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x81, 0x00};
+    auto pin_pad = [&](const std::vector<std::uint8_t>& structure) {
+        REQUIRE(reader.send_frame({0x10}));
+        return status_word(reader.exchange(structure));
+    };
+    auto tries = [&] {
+        const auto c4 = reader.exchange({0x00, 0xCA, 0x00, 0xC4, 0x00});
+        REQUIRE(c4.size() == 9);
+        return int{c4[4]};
+    };
+
+    const auto start = Clock::now();
+    CHECK(pin_pad(verify) == 0x6400);  // nobody typed within bTimerOut
+    CHECK(seconds_since(start) >= 0.9);
+    CHECK(seconds_since(start) < 4.0);
+
+    CHECK(control(ctl, "keypad 0 type 123456").rfind("ok", 0) == 0);
+    CHECK(pin_pad(verify) == 0x9000);
+    CHECK(control(ctl, "keypad 0 type 000000").rfind("ok", 0) == 0);
+    CHECK(pin_pad(verify) == 0x6982);
+    CHECK(tries() == 2);
+    CHECK(control(ctl, "keypad 0 cancel").rfind("ok", 0) == 0);
+    CHECK(pin_pad(verify) == 0x6401);
+    CHECK(tries() == 2);
+    std::vector<std::uint8_t> lying = verify;
+    lying[15] = 0x09;  // ulDataLength says 9, 5 bytes follow
+    CHECK(pin_pad(lying) == 0x6B80);
+
+    CHECK(control(ctl, "keypad 0 type 12a456").rfind("error: the keypad has the keys 0-9 only", 0) == 0);
+    CHECK(control(ctl, "keypad 0 type 12345678901234567").rfind("error:", 0) == 0);
+    CHECK(control(ctl, "keypad 0 press 1").rfind("error: usage: keypad SLOT", 0) == 0);
+    const std::string display = control(ctl, "display 0");
+    CHECK(display == "ok\nEnter PIN|\nEnter PIN|Timeout\nEnter PIN|\nEnter PIN|******\nPIN OK|\nEnter PIN|\n"
+                     "Enter PIN|******\nCard: 6982|\nEnter PIN|\nEnter PIN|Cancelled\n");
     ::kill(serve.pid(), SIGTERM);
     CHECK(serve.wait_for(5s) == 0);
 }

@@ -23,6 +23,12 @@ the reply starts with "ok" or "error: ..."):
   fault SLOT counter-stuck     report the signature counter as not rising when the card signs
   fault SLOT counter-skip      report the signature counter as rising by 2 per signature
   fault SLOT clear             remove all faults of the slot
+  keypad SLOT type DIGITS      the PIN-pad reader's keypad (qscd's simulated PIN-pad driver, not vpcd):
+  keypad SLOT cancel           the next PIN asked for is DIGITS then OK / the Cancel key / nobody typing
+  keypad SLOT timeout          (entries are used in order; with none waiting the reader waits up to its timeout)
+  keypad SLOT clear            drop the entries not used yet
+  display SLOT                 "ok", then each screen the PIN pad's display showed since insertion ("line1|line2":
+                               prompts, * per digit typed, the lines the host wrote)
   status                       "ok", then per slot: slot=N token=NAME|- apdus=N faults=none|...
 
 Examples:
@@ -77,7 +83,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> words;
     ctl->add_option("--state", state_dir, "token directory (to find the default control socket)");
     ctl->add_option("--control", control, "control socket");
-    ctl->add_option("command", words, "insert SLOT TOKEN | remove SLOT | fault SLOT ... | status")->required();
+    ctl->add_option("command", words, "insert SLOT TOKEN | remove SLOT | fault SLOT ... | keypad SLOT ... | display SLOT | status")->required();
     ctl->footer("Exit status: 0 when the reply is ok, 1 otherwise (the error goes to stderr).");
 
     try {

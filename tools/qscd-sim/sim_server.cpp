@@ -22,6 +22,7 @@
 #include <stdexcept>
 
 #include "qscd/error.hpp"
+#include "qscd/sim/pin_pad.hpp"
 
 namespace qscd::simd {
 
@@ -196,6 +197,10 @@ void Slot::insert(const qscd::sim::SimulatorStore& store, const std::string& tok
         apdus_ = 0;
         verbose_ = options.verbose;
         ended_ = false;
+        removing_ = false;
+        display_.clear();
+        rows_[0].clear();
+        rows_[1].clear();
     }
     counter_shift_ = 0;
     counter_mode_ = CounterFault::None;
@@ -221,8 +226,158 @@ bool Slot::remove() {
     if (!worker_.joinable()) return false;
     const std::uint8_t byte = 1;
     [[maybe_unused]] ssize_t w = ::write(wake_[1], &byte, 1);
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        removing_ = true;  // a worker waiting for the keypad gives up
+    }
+    keypad_ready_.notify_all();
     join_worker();
     return true;
+}
+
+void Slot::keypad(KeypadEntry entry) {
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        if (keypad_.size() >= 64) fail(fmt::format("slot {}: 64 keypad entries are already waiting", index_));
+        keypad_.push_back(std::move(entry));
+    }
+    keypad_ready_.notify_all();
+}
+
+void Slot::keypad_clear() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (auto& e : keypad_) std::fill(e.digits.begin(), e.digits.end(), '\0');
+    keypad_.clear();
+}
+
+std::vector<std::string> Slot::display() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return display_;
+}
+
+void Slot::show(const std::string& screen) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (display_.size() >= 256) display_.erase(display_.begin());
+    display_.push_back(screen);
+}
+
+// FEATURE_WRITE_DISPLAY: the host writes a line (what is about to be signed) before asking for the
+// PIN; the screen is recorded like the reader's own.
+Bytes Slot::write_display(ByteView structure) {
+    namespace pp = qscd::sim::pinpad;
+    const auto w = pp::parse_write_display(structure);
+    if (!w) return {0x6B, 0x80};
+    std::string& row = rows_[w->row];
+    row.resize(pp::kDisplayColumns, ' ');
+    const std::string text = w->text.substr(0, pp::kDisplayColumns - w->column);
+    row.replace(w->column, text.size(), text);
+    auto trimmed = [](std::string s) { return s.erase(s.find_last_not_of(' ') + 1); };
+    show(trimmed(rows_[0]) + "|" + trimmed(rows_[1]));
+    return {0x90, 0x00};
+}
+
+std::optional<KeypadEntry> Slot::next_key_entry(std::chrono::seconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!keypad_ready_.wait_for(lock, timeout, [this] { return !keypad_.empty() || removing_; }))
+        return KeypadEntry{KeypadEntry::Kind::Timeout, {}};  // nobody typed
+    if (removing_) return std::nullopt;
+    KeypadEntry entry = std::move(keypad_.front());
+    keypad_.pop_front();
+    return entry;
+}
+
+// The reader's side of secure PIN entry [PC/SC part 10 §2.5.2, §2.5.3]: one prompt per PIN on the
+// display, the keypad's entries, the APDU formatted from the structure; the card answers it. Reader
+// status words: 6400 timeout, 6401 cancel, 6402 new PINs differ, 6403 length, 6B80 bad structure.
+Bytes Slot::pin_pad(std::uint8_t op, ByteView structure) {
+    namespace pp = qscd::sim::pinpad;
+    auto sw = [](std::uint16_t value) { return Bytes{static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)}; };
+    std::optional<pp::VerifyRequest> verify;
+    std::optional<pp::ModifyRequest> modify;
+    if (op == 0x10) verify = pp::parse_verify(structure);
+    else modify = pp::parse_modify(structure);
+    if (verbose_)  // the structure holds no PIN: the reader has not asked for it yet
+        log("slot {}: PIN pad {} structure {}", index_, op == 0x10 ? "VERIFY" : "MODIFY", to_hex(structure));
+    if (!verify && !modify) return sw(pp::kSwBadStructure);
+    const std::uint8_t timer = verify ? verify->timeout : modify->timeout;
+    const std::chrono::seconds timeout(timer ? timer : 30);  // 00: the reader's default
+
+    // Asks for one PIN: the prompt, then the keypad; the screen records how many digits were typed.
+    std::uint16_t reader_error = 0;
+    auto ask = [&](std::uint8_t msg_index, std::string& digits) -> bool {
+        const std::string prompt = pp::prompt(msg_index);
+        show(prompt + "|");  // the reader waits for the keypad: what a holder (or a test) sees now
+        auto entry = next_key_entry(timeout);
+        if (!entry) {
+            reader_error = pp::kSwTimeout;
+            return false;
+        }
+        switch (entry->kind) {
+            case KeypadEntry::Kind::Digits:
+                show(prompt + "|" + std::string(entry->digits.size(), '*'));
+                digits = std::move(entry->digits);
+                return true;
+            case KeypadEntry::Kind::Cancel:
+                show(prompt + "|Cancelled");
+                reader_error = pp::kSwCancelled;
+                return false;
+            case KeypadEntry::Kind::Timeout:
+                show(prompt + "|Timeout");
+                reader_error = pp::kSwTimeout;
+                return false;
+        }
+        return false;
+    };
+    auto wipe = [](std::string& s) { std::fill(s.begin(), s.end(), '\0'); };
+
+    Result<Bytes, std::uint16_t> apdu = qscd::fail(pp::kSwBadStructure);
+    std::string first, second, confirm;
+    if (verify) {
+        if (!ask(verify->msg_index, first)) return sw(reader_error);
+        apdu = pp::format_verify(*verify, first);
+    } else {
+        const bool old_asked = modify->asks_old();
+        if (old_asked && !ask(0, first)) return sw(reader_error);
+        if (!ask(1, second)) {
+            wipe(first);
+            return sw(reader_error);
+        }
+        if (modify->confirms_new()) {
+            if (!ask(2, confirm)) {
+                wipe(first);
+                wipe(second);
+                return sw(reader_error);
+            }
+            if (confirm != second) {
+                wipe(first);
+                wipe(second);
+                wipe(confirm);
+                show("PINs differ|");
+                return sw(pp::kSwPinsDiffer);
+            }
+        }
+        apdu = pp::format_modify(*modify, first, second);
+    }
+    wipe(first);
+    wipe(second);
+    wipe(confirm);
+    if (!apdu) {
+        show(apdu.error() == pp::kSwBadPinLength ? "Invalid length|" : "Error|");
+        return sw(apdu.error());
+    }
+    Bytes response;
+    try {
+        response = transport_->transmit(*apdu);
+    } catch (const std::exception& e) {
+        log("slot {}: {}", index_, e.what());
+        response = {0x6F, 0x00};
+    }
+    std::fill(apdu->begin(), apdu->end(), 0);
+    if (response.size() < 2) response = {0x6F, 0x00};
+    const std::uint16_t status = static_cast<std::uint16_t>(response[response.size() - 2] << 8 | response.back());
+    show(status == 0x9000 ? "PIN OK|" : fmt::format("Card: {:04X}|", status));
+    if (verbose_) log("slot {}: PIN pad {} -> {:04X}", index_, verify ? "VERIFY" : "CHANGE", status);
+    return response;
 }
 
 void Slot::set_fault(const std::string& what, std::optional<std::uint64_t> value) {
@@ -307,6 +462,28 @@ void Slot::run() {
             if (control == 0x00 || control == 0x01 || control == 0x02) {
                 transport_->reset_card();  // power off, power on, reset: all back to the post-ATR state
                 if (verbose_) log("slot {}: {}", index_, control == 0 ? "power off" : control == 1 ? "power on" : "reset");
+            } else if (control == 0x10 || control == 0x11 || control == 0x12) {
+                // The PIN-pad driver: one more frame follows, the part 10 structure.
+                std::uint8_t h[2];
+                if (!read_exact(sock_, h, 2)) {
+                    why = "the reader closed the connection";
+                    break;
+                }
+                Bytes structure((std::size_t{h[0]} << 8) | h[1]);
+                if (!structure.empty() && !read_exact(sock_, structure.data(), structure.size())) {
+                    why = "the reader closed the connection";
+                    break;
+                }
+                const Bytes response = control == 0x12 ? write_display(structure) : pin_pad(control, structure);
+                if (control != 0x12) {
+                    std::lock_guard<std::mutex> guard(mutex_);
+                    if (removing_) break;
+                    ++apdus_;  // the card answered the APDU the reader built
+                }
+                if (!send_frame(sock_, response.data(), response.size())) {
+                    why = "cannot write to the reader";
+                    break;
+                }
             } else if (control == 0x04) {
                 const Bytes atr = transport_->atr();
                 if (!send_frame(sock_, atr.data(), atr.size())) {
@@ -487,7 +664,33 @@ std::string Server::handle(const std::string& line) {
         }
         return "ok";
     }
-    fail(fmt::format("unknown command '{}' (commands: insert SLOT TOKEN, remove SLOT, fault SLOT ..., status)", line));
+    if (cmd == "keypad" && words.size() >= 3) {
+        Slot& s = slot(words[1]);
+        const std::string& kind = words[2];
+        if (kind == "type" && words.size() == 4) {
+            const std::string& digits = words[3];
+            if (digits.empty() || digits.size() > qscd::sim::pinpad::kMaxPinDigits ||
+                digits.find_first_not_of("0123456789") != std::string::npos)
+                fail(fmt::format("the keypad has the keys 0-9 only, at most {} of them", qscd::sim::pinpad::kMaxPinDigits));
+            s.keypad({KeypadEntry::Kind::Digits, digits});
+        } else if (kind == "cancel" && words.size() == 3) {
+            s.keypad({KeypadEntry::Kind::Cancel, {}});
+        } else if (kind == "timeout" && words.size() == 3) {
+            s.keypad({KeypadEntry::Kind::Timeout, {}});
+        } else if (kind == "clear" && words.size() == 3) {
+            s.keypad_clear();
+        } else {
+            fail("usage: keypad SLOT type DIGITS | cancel | timeout | clear");
+        }
+        return "ok";
+    }
+    if (cmd == "display" && words.size() == 2) {
+        std::string out = "ok";  // then the screens; the keypad entries not used yet are not shown
+        for (const auto& screen : slot(words[1]).display()) out += "\n" + screen;
+        return out;
+    }
+    fail(fmt::format("unknown command '{}' (commands: insert SLOT TOKEN, remove SLOT, fault SLOT ..., keypad SLOT ..., "
+                     "display SLOT, status)", words[0]));
 }
 
 namespace {

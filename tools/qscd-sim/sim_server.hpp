@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -45,6 +47,13 @@ struct Faults {
     std::string describe() const;
 };
 
+// One key sequence on a slot's PIN-pad keypad (the simulated PIN-pad reader, simulator/ifd): digits
+// then OK, the Cancel key, or nobody typing until the reader's timeout.
+struct KeypadEntry {
+    enum class Kind { Digits, Cancel, Timeout } kind = Kind::Digits;
+    std::string digits;  // never logged
+};
+
 class Slot {
 public:
     explicit Slot(unsigned index) : index_(index) {}
@@ -60,6 +69,12 @@ public:
     void clear_faults();
     std::string status_line();
     std::string token();
+    // The keypad: entries are used in order, one per PIN the reader asks for.
+    void keypad(KeypadEntry entry);
+    void keypad_clear();
+    // What the reader's display has shown since the card was inserted, one screen per line
+    // ("Enter PIN|******"), oldest first.
+    std::vector<std::string> display();
 
 private:
     void run();  // worker: one vpcd connection
@@ -68,6 +83,13 @@ private:
     void join_worker();  // main thread: joins the worker and closes its wake pipe
     // The counter fault: shifts the counter the card reports from the one it keeps.
     void apply_counter_fault(CounterFault fault, ByteView command, Bytes& response);
+    // PC/SC part 10 VERIFY_PIN_DIRECT (op 10) / MODIFY_PIN_DIRECT (op 11) for the PIN-pad driver:
+    // takes keypad entries, formats the APDU, has the card answer it. Returns SW1 SW2 (or the card's answer).
+    Bytes pin_pad(std::uint8_t op, ByteView structure);
+    // Waits for the next keypad entry, at most `timeout`; nullopt when the card is being removed.
+    std::optional<KeypadEntry> next_key_entry(std::chrono::seconds timeout);
+    void show(const std::string& screen);
+    Bytes write_display(ByteView structure);
 
     const unsigned index_;
     std::mutex mutex_;
@@ -83,6 +105,11 @@ private:
     std::int64_t counter_shift_ = 0;
     CounterFault counter_mode_ = CounterFault::None;
     bool verbose_ = false;
+    std::deque<KeypadEntry> keypad_;
+    std::condition_variable keypad_ready_;
+    bool removing_ = false;             // remove(): a worker waiting for the keypad gives up
+    std::vector<std::string> display_;  // screens shown since insertion
+    std::string rows_[2];               // the lines the host wrote (worker only)
 };
 
 class Server {

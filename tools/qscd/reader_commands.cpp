@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "qscd/error.hpp"
 #include "qscd/pcsc/card_connection.hpp"
+#include "qscd/pcsc/reader_quirks.hpp"
 #include "qscd/pcsc/context.hpp"
 #include "qscd/pcsc/pcsc_token_source.hpp"
 
@@ -46,7 +47,15 @@ void list_readers() {
         if (!status.exclusive) {
             try {
                 pcsc::CardConnection connection(context, reader, pcsc::ShareMode::Shared, pcsc::Disposition::Leave);
-                fmt::print("  features: {}\n", connection.reader_features().summary());
+                const pcsc::ReaderFeatures features = connection.reader_features();
+                fmt::print("  features: {}\n", features.summary());
+                // What `--pin-pad` will use: the announcement, corrected by the quirks table.
+                if (features.has(pcsc::ReaderFeature::VerifyPinDirect)) {
+                    const pcsc::ReaderQuirks quirks = pcsc::quirks_for(reader);
+                    if (quirks.pin_pad_unusable) fmt::print("  PIN pad:  announced, not used ({})\n", quirks.why);
+                    else if (quirks.no_variable_length_pin) fmt::print("  PIN pad:  fixed-length PINs only ({})\n", quirks.why);
+                    else fmt::print("  PIN pad:  yes (qscd sign --pin-pad)\n");
+                }
             } catch (const Error& e) {
                 fmt::print("  features: unknown ({})\n", e.what());
             }

@@ -33,12 +33,20 @@ struct SignOptions {
     std::string hash;            // default: the key's natural hash
     std::string format = "cades";
     std::optional<int> pin_fd;
+    bool pin_pad = false;        // the PIN is typed on the reader's keypad (PC/SC part 10)
     bool force = false;
     std::string level = "ades";
     std::string chain;           // PEM file of intermediate certificates to embed
     std::string audit_log;       // default: <state dir>/audit.log
     std::string key = "sig";     // sig: the signature key; auth: an ID card's authentication key (asked for explicitly)
 };
+
+// --pin-pad: the reader's keypad collects the PIN (the host never holds it); otherwise the CLI's
+// host prompt order. Never automatic: a reader announcing a PIN pad it does not have would hang.
+std::unique_ptr<PinEntry> pin_entry_for(bool pin_pad, std::optional<int> pin_fd) {
+    if (pin_pad) return std::make_unique<ReaderPinPad>();
+    return pin_from_fd_env_or_terminal(pin_fd, "QSCD_PIN");
+}
 
 SignatureLevel level_of(const std::string& name) {
     if (name == "qes") return SignatureLevel::Qes;
@@ -99,7 +107,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     const std::string key_id = authentication_key ? "AUT" : "SIG";
     if (request.format == SignatureFormat::Cades) request.chain = chain_for(global, o.chain, *token, key_id);
     JsonLinesAuditLog audit(audit_log_path(global, o.audit_log));
-    const auto pin = pin_from_fd_env_or_terminal(o.pin_fd, "QSCD_PIN");
+    const auto pin = pin_entry_for(o.pin_pad, o.pin_fd);
     SigningService service(*token, audit, *pin, key_id, authentication_key);
     const SignOutcome done = service.sign(request);
 
@@ -118,6 +126,7 @@ struct BatchOptions {
     std::string chain;
     std::string audit_log;
     std::optional<int> pin_fd;
+    bool pin_pad = false;
     bool confirm = false;
     bool force = false;
 };
@@ -152,7 +161,7 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
         requests.push_back(std::move(r));
     }
     JsonLinesAuditLog audit(audit_log_path(global, o.audit_log));
-    const auto pin = pin_from_fd_env_or_terminal(o.pin_fd, "QSCD_PIN");
+    const auto pin = pin_entry_for(o.pin_pad, o.pin_fd);
     SigningService service(*token, audit, *pin);
     const auto done = service.sign_batch(
         requests, [&](const std::vector<BatchItem>& items) { confirm_batch(items, o.confirm); },
@@ -176,6 +185,8 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
     batch->add_option("--chain", b->chain, "PEM file with intermediate CA certificates to embed");
     batch->add_option("--audit-log", b->audit_log, "audit log (default: <state dir>/audit.log)");
     batch->add_option("--pin-fd", b->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
+    batch->add_flag("--pin-pad", b->pin_pad, "type the User PIN on the reader's keypad (PC/SC part 10 PIN pad); the host never sees it")
+        ->excludes("--pin-fd");
     batch->add_flag("--confirm", b->confirm, "the list was reviewed: do not ask (required without a terminal)");
     batch->add_flag("--force", b->force, "replace existing .p7s files (regular files only)");
     batch->callback([&global, b] { sign_batch(global, *b); });
@@ -196,6 +207,8 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
         ->check(CLI::IsMember({"cades", "raw"}))
         ->capture_default_str();
     cmd->add_option("--pin-fd", o->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
+    cmd->add_flag("--pin-pad", o->pin_pad, "type the User PIN on the reader's keypad (PC/SC part 10 PIN pad); the host never sees it")
+        ->excludes("--pin-fd");
     cmd->add_flag("--force", o->force, "replace an existing output file (a regular file only)");
     cmd->add_option("--level", o->level, "signing policy checked before the card signs: qes (qualified certificate, QcSSCD, natural person, "
                                          "non-repudiation), ades (non-repudiation), basic (algorithms only)")

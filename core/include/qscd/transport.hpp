@@ -8,6 +8,8 @@
 
 namespace qscd {
 
+class PinPad;  // qscd/pin_pad.hpp
+
 class Transport {
 public:
     virtual ~Transport() = default;
@@ -25,6 +27,10 @@ public:
     // can reset the card when it closes does so (PC/SC: SCardDisconnect with SCARD_RESET_CARD), so the
     // next program finds no PIN verified even on a card that ignored the logout. Must not throw.
     virtual void reset_card_on_close() noexcept {}
+
+    // The reader's PIN pad (PC/SC part 10 VERIFY_PIN_DIRECT), or nullptr when it has none (or is
+    // known to announce one falsely). Lives as long as the transport.
+    virtual PinPad* pin_pad() { return nullptr; }
 
     virtual Bytes atr() const = 0;
     // Human-readable origin: a reader name or "simulator <path>".

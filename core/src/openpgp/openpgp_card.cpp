@@ -308,6 +308,20 @@ void OpenPgpCard::verify(Password password, const Pin& pin) {
         throw_secret_refused(*this, r.sw, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "VERIFY");
 }
 
+void OpenPgpCard::verify_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length) {
+    // [§6.2] plain bytes, no padding: the reader puts the digits after the header and sets Lc.
+    PinPadFormat format;
+    format.encoding = PinPadFormat::Encoding::Ascii;
+    format.block_bytes = 0;
+    format.min_digits = static_cast<std::uint8_t>(std::min<std::size_t>(min_length, 0xFF));
+    format.max_digits = static_cast<std::uint8_t>(std::min<std::size_t>(max_length, 0xFF));
+    const std::uint8_t header[4] = {kCla, kInsVerify, 0x00, static_cast<std::uint8_t>(password)};
+    const StatusWord status = pad.verify_pin_direct(pin_verify_structure(header, format));
+    check_pin_pad_status(status);
+    if (status != sw::kSuccess)
+        throw_secret_refused(*this, status, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "VERIFY (PIN pad)");
+}
+
 bool OpenPgpCard::logout(Password password) {
     // OpenPGP card 3.4 §7.2.2 [§6.2]: VERIFY P1 = FF, no data, resets the reference's status (3.1+).
     // Older cards answer "wrong P1/P2" or "INS not supported": the caller falls back on a reset.

@@ -53,6 +53,17 @@ public:
         }
         may_be_verified(password);
     }
+    // VERIFY with the PIN typed on the reader's keypad. The reader refusing before the card saw
+    // anything (timeout, cancel, length) leaves nothing verified either.
+    void verify_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length) {
+        try {
+            session_.card.verify_on_pin_pad(password, pad, min_length, max_length);
+        } catch (const Error& e) {
+            if (!refused(e) && e.code() != ErrorCode::Cancelled) may_be_verified(password);
+            throw;
+        }
+        may_be_verified(password);
+    }
     // CHANGE REFERENCE DATA [§6.3]: some cards count a successful change as a verification of the
     // changed secret (PW1: both modes).
     void change(Password password, const Pin& current, const Pin& replacement) {
@@ -119,20 +130,32 @@ struct Verified {
 // The User PIN's VERIFY for signing [§7.2.2], offered to the PIN entry.
 class Pw1SigningVerification final : public PinVerification {
 public:
-    explicit Pw1SigningVerification(VerifiedSecrets& secrets) : secrets_(secrets) {}
+    Pw1SigningVerification(OpenPgpToken::Session& session, VerifiedSecrets& secrets, std::size_t max_length, std::string purpose)
+        : session_(session), secrets_(secrets), max_length_(max_length), purpose_(std::move(purpose)) {}
     void verify_with(const Pin& pin) override {
         if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");  // nothing sent to the card
         secrets_.verify(Password::Pw1Signing, pin);
     }
-    // PC/SC part 10 VERIFY_PIN_DIRECT comes with the kiosk work (issue 14); until then nothing is
-    // sent to the card, so no try is spent.
+    // PC/SC part 10 VERIFY_PIN_DIRECT; a reader without a PIN pad gets nothing, so no try is spent.
     void verify_on_pin_pad() override {
-        throw Error(ErrorCode::NotSupported, "this reader has no PIN pad qscd can use yet; enter the PIN on the host "
-                                             "(nothing was sent to the card)");
+        PinPad* pad = session_.transport->pin_pad();
+        if (!pad)
+            throw Error(ErrorCode::NotSupported, "the reader (" + session_.transport->description() +
+                                                     ") has no PIN pad; enter the PIN on the host (nothing was sent to the card)");
+        if (!pad->takes_variable_length_pins())
+            throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad->reader_name() +
+                                                     " cannot take a variable-length OpenPGP PIN; enter the PIN on the host (nothing was sent to the card)");
+        // A class-3 reader shows what the PIN will authorise before the holder types it.
+        const auto [first, second] = display_lines(purpose_, pad->display_columns());
+        pad->show(first, second);
+        secrets_.verify_on_pin_pad(Password::Pw1Signing, *pad, kPw1MinLength, max_length_);
     }
 
 private:
+    OpenPgpToken::Session& session_;
     VerifiedSecrets& secrets_;
+    std::size_t max_length_;
+    std::string purpose_;
 };
 
 // Selects the application, refuses a blocked PIN, reads the counter, asks the PIN entry once and
@@ -154,7 +177,7 @@ Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secr
     Verified verified;
     verified.counter_before = card.signature_counter();
     verified.pin_valid_for_several = status.pw1_valid_for_several_signatures;
-    Pw1SigningVerification verification(secrets);
+    Pw1SigningVerification verification(session, secrets, request.max_length, request.purpose);
     pin.enter(request, verification);
     return verified;
 }

@@ -9,6 +9,7 @@
 
 #include "qscd/algorithms.hpp"
 #include "qscd/apdu_channel.hpp"
+#include "qscd/pin_pad.hpp"
 #include "qscd/secure_bytes.hpp"
 
 namespace qscd::openpgp {
@@ -77,6 +78,10 @@ public:
     PwStatus pw_status();                                    // GET DATA C4
 
     void verify(Password password, const Pin& pin);          // [§6.2]
+    // The same VERIFY with the PIN typed on the reader's keypad (PC/SC part 10 VERIFY_PIN_DIRECT):
+    // ASCII, variable length min..max, no padding. Keypad timeout / cancel: Error(Cancelled, sw 6400 /
+    // 6401); the card's refusals as verify().
+    void verify_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length);
     // Empty VERIFY: nullopt when verified, otherwise the tries left.
     std::optional<int> verification_status(Password password);
     // VERIFY P1 = FF, no data [§6.2]: true when logged out, false when the card does not know the

@@ -18,6 +18,8 @@ namespace qscd::pcsc {
 
 enum class ShareMode { Shared, Exclusive };
 
+class ReaderKeypad;
+
 // What happens to the card when the connection ends (or on reconnect()).
 enum class Disposition {
     Leave,    // keep the card's state (a verified PIN stays verified for the next program)
@@ -44,6 +46,9 @@ public:
     void end_transaction() noexcept override;  // runs in Transaction's destructor
     void reset_card_on_close() noexcept override;  // disposition Reset from now on
     Bytes atr() const override;       // SCardStatus
+    // The reader's PIN pad when it announces FEATURE_VERIFY_PIN_DIRECT (asked once per connection):
+    // VERIFY through SCardControl, the PIN never reaches the host.
+    PinPad* pin_pad() override;
     std::string description() const override;  // the reader name
 
     Protocol protocol() const;
@@ -61,6 +66,7 @@ public:
     ReaderFeatures reader_features();
 
 private:
+    friend class ReaderKeypad;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
