@@ -402,8 +402,8 @@ TEST_CASE("id card: the simulator store creates an ID card and lists its type an
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("id card: a profile that is data only (Latvian, Finnish) is neither formatted nor loaded") {
-    for (CardType type : {CardType::LatvianId, CardType::FinnishIdV4}) {
+TEST_CASE("id card: a profile that is data only (Latvian, Estonian Thales) is neither formatted nor loaded") {
+    for (CardType type : {CardType::LatvianId, CardType::EstonianIdThales}) {
         qscd::sim::MemoryStorage storage;
         qscd::sim::SystemRandom random;
         qscd::sim::SystemClock clock;
