@@ -9,7 +9,6 @@
 
 using namespace idtest;
 using qscd::sim::CardType;
-namespace fi = qscd::profiles::finnish_id;
 
 namespace {
 
