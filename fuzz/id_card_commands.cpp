@@ -1,6 +1,7 @@
 // Stateful fuzzing of the simulated national ID card (the profile-driven ISO 7816-4/-8 applet, issue 13):
 // the input is a list of command APDUs (support/framing.hpp) sent to a fresh copy of a personalised
-// Estonian ID card; an empty frame power-cycles the card. Besides "never crash", each response is checked:
+// Estonian ID card, or of another simulated profile's card when the first frame is the one byte of its card
+// type (03: the Finnish FinEID v4 card); an empty frame power-cycles the card. Besides "never crash", each response is checked:
 //   - it ends with SW1 SW2 and carries at most Ne data bytes (256 without Le; iso7816.md §3);
 //   - a PIN's retry counter rises only by a successful VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER;
 //   - an operational card never returns to personalisation, and its keys never change;
@@ -13,6 +14,7 @@
 #include "qscd/codec/apdu.hpp"
 #include "qscd/codec/tlv.hpp"
 #include "qscd/profiles/estonian_id.hpp"
+#include "qscd/profiles/finnish_id.hpp"
 #include "qscd/sim/id_card_personalisation.hpp"
 #include "sim_transport.hpp"
 
@@ -25,21 +27,21 @@ namespace {
     std::abort();
 }
 
-// A personalised Estonian card (keys generated on the card, placeholder certificates), built once.
-const Bytes& personalised_id_card_image() {
-    static const Bytes image = [] {
+// A personalised card of `profile` (keys generated on the card, placeholder certificates).
+Bytes personalised_id_card_image(const profiles::CardProfile& profile) {
+    return [&] {
         auto storage = std::make_shared<sim::MemoryStorage>();
         {
             fuzz::DeterministicRandom random;
             fuzz::FixedClock clock;
             sim::CardOptions options;
             options.pin_iterations = fuzz::kFuzzPinIterations;
-            options.card_type = sim::CardType::EstonianId;
+            options.card_type = profile.type;
             sim::VirtualCard card(*storage, random, clock, options);
             if (card.format({0x00, 0x00, 0x0E, 0xE1}) != sim::StorageStatus::Ok) std::abort();
         }
         fuzz::SimTransport transport(storage);
-        sim::personalise_id_card(transport, profiles::estonian_id::kProfile,
+        sim::personalise_id_card(transport, profile,
                                  [](const profiles::KeyProfile& key, ByteView spki) {
                                      Bytes body(spki.begin(), spki.end());
                                      body.push_back(key.reference);
@@ -47,7 +49,6 @@ const Bytes& personalised_id_card_image() {
                                  });
         return *storage->image();
     }();
-    return image;
 }
 
 struct Snapshot {
@@ -87,14 +88,21 @@ void check_transition(const Snapshot& before, const Snapshot& after, std::uint8_
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const Bytes& image = personalised_id_card_image();
+    static const Bytes estonian = personalised_id_card_image(profiles::estonian_id::kProfile);
+    static const Bytes finnish = personalised_id_card_image(profiles::finnish_id::kProfile);
     static std::vector<std::uint8_t> response(sim::kMaxResponseApdu);
 
-    auto storage = std::make_shared<sim::MemoryStorage>(image);
+    std::vector<ByteView> frames = fuzz::split_frames(ByteView(data, size));
+    sim::CardType type = sim::CardType::EstonianId;
+    if (!frames.empty() && frames.front().size() == 1 && frames.front()[0] == static_cast<std::uint8_t>(sim::CardType::FinnishIdV4)) {
+        type = sim::CardType::FinnishIdV4;
+        frames.erase(frames.begin());
+    }
+    auto storage = std::make_shared<sim::MemoryStorage>(type == sim::CardType::FinnishIdV4 ? finnish : estonian);
     fuzz::SimTransport transport(storage);
     sim::VirtualCard& card = transport.card();
-    if (card.card_type() != sim::CardType::EstonianId) violated("the image did not load as an ID card");
-    for (ByteView command : fuzz::split_frames(ByteView(data, size))) {
+    if (card.card_type() != type) violated("the image did not load as an ID card of its type");
+    for (ByteView command : frames) {
         if (command.empty()) {
             card.reset();
             continue;

@@ -101,7 +101,7 @@ Bytes padded_to_48(ByteView digest) {
 
 }  // namespace
 
-TEST_CASE("ATR and SELECT choose the ID-card driver; the certificates are read the card's way", "[idcard][scripted]") {
+TEST_CASE("ATR and SELECT choose the ID-card driver, the certificates are read the card's way", "[idcard][scripted]") {
     Card card;
     card.open();
     card.expect_keys();
@@ -233,7 +233,7 @@ TEST_CASE("PIN2 signature: SELECT, GET DATA tries, MSE SET, VERIFY padded with F
     }
 }
 
-TEST_CASE("PIN1 authentication key: MSE SET A4, VERIFY 01, INTERNAL AUTHENTICATE; PIN1 logged out after", "[idcard][scripted]") {
+TEST_CASE("PIN1 authentication key: MSE SET A4, VERIFY 01, INTERNAL AUTHENTICATE, PIN1 logged out after", "[idcard][scripted]") {
     Card card;
     card.open();
     card.expect_keys();
@@ -300,7 +300,7 @@ TEST_CASE("PIN1 change: CHANGE REFERENCE DATA 00 24 00 01 with both PINs padded 
     CHECK(card.script->finished());
 }
 
-TEST_CASE("the document number (EF D003, tag 04) is the serial; the profile names the card", "[idcard][scripted]") {
+TEST_CASE("the document number (EF D003, tag 04) is the serial, the profile names the card", "[idcard][scripted]") {
     Card card;
     card.open();
     card.script->expect(kSelectMain, "90 00")

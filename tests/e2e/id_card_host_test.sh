@@ -4,7 +4,10 @@
 # the card type and the PIN tries; `qscd sign --reader ... --level qes` makes a CAdES signature with the
 # signature key (PIN2) that `qscd verify` reports as QES with the TEST root and CRLs and openssl verifies;
 # the authentication key signs only with --key auth; a wrong PIN2 three times blocks it, the PUK
-# unblocks it; PIN1 and PIN2 change.
+# unblocks it; PIN1 and PIN2 change. Then every other simulated card type (Finnish FinEID v4) the same way
+# through pcscd: created with the default PINs it prints, named by readers/info, a QES signature with its
+# signature key that qscd verify and openssl (with the card's certificate as the signer) accept, wrong PIN2
+# until blocked, the PUK unblock where the card has one.
 #
 #   tests/e2e/private_pcscd.sh -- bash tests/e2e/id_card_host_test.sh path/to/qscd path/to/qscd-sim
 set -uo pipefail
@@ -102,3 +105,60 @@ expect 0 "audit verify after signatures, refusals and failures" -- "$qscd" audit
 contains "chain intact" "chain intact"
 expect 7 "audit verify --reader: no counter on the card" -- "$qscd" audit verify --reader "$reader"
 contains "says why" "has no signature counter to compare with"
+
+# ---- every other simulated card type: the same host driver through pcscd ----------------------------------
+# card id | type name | PIN2 tries | the PUK unblocks PIN2
+other_cards=(
+  "finnish-id|Finnish ID card (FinEID v4)|5|no"
+)
+for entry in "${other_cards[@]}"; do
+  IFS='|' read -r card type tries has_puk <<<"$entry"
+  stop_sim >/dev/null 2>&1
+  # pcscd must see the previous card leave, or it keeps that card's ATR for the next one.
+  if wait_card 0 absent; then ok "$card: the previous card left the reader"; else bad "$card: the previous card is still seen"; fi
+  expect 0 "$card: qscd sim create --card $card" -- "$qscd" sim create --card "$card" --name "$card" --holder "Test Holder"
+  pin1=$(sed -nE 's/^ *PINs: +PIN1 ([0-9]+).*/\1/p' <<<"$out")
+  pin2=$(sed -nE 's/^ *PINs: .*PIN2 ([0-9]+).*/\1/p' <<<"$out")
+  puk=$(sed -nE 's/^ *PINs: .*PUK ([0-9]+).*/\1/p' <<<"$out")
+  if [ -n "$pin1" ] && [ -n "$pin2" ]; then ok "$card: the default PINs are printed at creation"
+  else bad "$card: no default PINs in: $out"; continue; fi
+  if start_sim "$QSCD_SIM_DIR" "0=$card"; then ok "$card: qscd-sim serves it in slot 0"
+  else bad "$card: qscd-sim did not come up"; continue; fi
+  expect 0 "$card: qscd readers" -- "$qscd" readers
+  contains "$card: readers name the card type" "type:     $type"
+  expect 0 "$card: qscd info --reader" -- "$qscd" info --reader "$reader"
+  contains "$card: info names the card type" "Application:  $type"
+  matches "$card: PIN2 tries" "^PIN2: +$tries tries left$"
+  printf 'a document signed with a simulated %s\n' "$type" >"$work/$card.txt"
+  expect 0 "$card: qscd sign --reader --level qes with PIN2" -- env QSCD_PIN="$pin2" "$qscd" sign --reader "$reader" \
+    --in "$work/$card.txt" --level qes
+  contains "$card: QES requirements met" "Policy: QES requirements met"
+  expect 0 "$card: qscd verify: QES" -- "$qscd" verify --in "$work/$card.txt" --sig "$work/$card.txt.p7s" --ca "$pki/root.pem" \
+    --crl "$pki/issuing-ca.crl" --crl "$pki/root-ca.crl"
+  contains "$card: the level is QES" "Level: QES"
+  expect 0 "$card: openssl cms -verify" -- openssl cms -verify -binary -inform DER -in "$work/$card.txt.p7s" \
+    -content "$work/$card.txt" -CAfile "$work/trust.pem" -crl_check_all -signer "$work/$card.signer.pem" -out /dev/null
+  contains "$card: openssl agrees" "Verification successful"
+  expect 0 "$card: the signer is the card's certificate" -- openssl x509 -in "$work/$card.signer.pem" -noout -subject -ext keyUsage
+  contains "$card: the holder's certificate" "Test Holder"
+  contains "$card: nonRepudiation" "Non Repudiation"
+  expect 0 "$card: --key auth signs with PIN1" -- env QSCD_PIN="$pin1" "$qscd" sign --reader "$reader" --in "$work/$card.txt" \
+    --key auth --level basic --format raw -o "$work/$card.auth.sig"
+  wrong=$(printf '9%.0s' $(seq ${#pin2}))
+  for ((i = tries - 1; i >= 1; i--)); do
+    expect 3 "$card: wrong PIN2 ($i left)" -- env QSCD_PIN="$wrong" "$qscd" sign --reader "$reader" --in "$work/$card.txt" -o "$work/x.p7s"
+  done
+  expect 4 "$card: wrong PIN2: blocked" -- env QSCD_PIN="$wrong" "$qscd" sign --reader "$reader" --in "$work/$card.txt" -o "$work/x.p7s"
+  expect 4 "$card: a blocked PIN2 does not sign" -- env QSCD_PIN="$pin2" "$qscd" sign --reader "$reader" --in "$work/$card.txt" -o "$work/x.p7s"
+  expect 0 "$card: pin status" -- "$qscd" pin status --reader "$reader"
+  contains "$card: PIN2 is blocked" "PIN2:            BLOCKED"
+  if [ "$has_puk" = no ]; then
+    expect 7 "$card: no PUK to unblock with" -- env QSCD_PUK=12345678 QSCD_NEW_PIN="$pin2" "$qscd" pin unblock --reader "$reader" --which PIN2
+    contains "$card: the refusal says why" "PIN2 cannot be unblocked: this card has no PUK"
+  else
+    expect 0 "$card: pin unblock --which PIN2 with the PUK" -- env QSCD_PUK="$puk" QSCD_NEW_PIN="$pin2" "$qscd" pin unblock \
+      --reader "$reader" --which PIN2
+    expect 0 "$card: the unblocked PIN2 signs" -- env QSCD_PIN="$pin2" "$qscd" sign --reader "$reader" --in "$work/$card.txt" \
+      -o "$work/$card.again.p7s"
+  fi
+done

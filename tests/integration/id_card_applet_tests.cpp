@@ -136,7 +136,7 @@ TEST_CASE("id card: READ BINARY with offsets, blocks of 0xB5 like libelectronic-
     REQUIRE(sim.sw("00 B0 81 00 01") == 0x6A81);  // short EF identifier
 }
 
-TEST_CASE("id card: VERIFY takes the 12-byte FF-padded PIN block; wrong PIN2 three times blocks it; PUK unblocks") {
+TEST_CASE("id card: VERIFY takes the 12-byte FF-padded PIN block, wrong PIN2 three times blocks it, PUK unblocks") {
     IdSim sim;
     sim.select_qscd();
     // Format errors cost no try: unpadded, over-long, bad padding, too few digits, non-digits.
@@ -167,7 +167,7 @@ TEST_CASE("id card: VERIFY takes the 12-byte FF-padded PIN block; wrong PIN2 thr
     REQUIRE(sim.sw(cmd(0x20, 0x00, 0x85, block("54321"))) == 0x9000);
 }
 
-TEST_CASE("id card: RESET RETRY COUNTER forms, wrong PUK counts, a blocked PUK refuses; PIN references and their DFs") {
+TEST_CASE("id card: RESET RETRY COUNTER forms, wrong PUK counts, a blocked PUK refuses, PIN references and their DFs") {
     IdSim sim;
     REQUIRE(sim.sw("00 A4 00 0C") == 0x9000);
     for (int i = 0; i < 3; ++i) REQUIRE(sim.sw(cmd(0x20, 0x00, 0x01, block("0000"))) == 0x63C2 - i);
@@ -197,7 +197,7 @@ TEST_CASE("id card: RESET RETRY COUNTER forms, wrong PUK counts, a blocked PUK r
     REQUIRE(sim.sw(cmd(0x2C, 0x04, 0x01, block("17258403"))) == 0x6A86);
 }
 
-TEST_CASE("id card: CHANGE REFERENCE DATA with old and new blocks; a wrong old PIN counts; formats checked first") {
+TEST_CASE("id card: CHANGE REFERENCE DATA with old and new blocks, a wrong old PIN counts, formats checked first") {
     IdSim sim;
     Bytes data = block("1234");
     Bytes fresh = block("987654");
@@ -224,7 +224,7 @@ TEST_CASE("id card: CHANGE REFERENCE DATA with old and new blocks; a wrong old P
     REQUIRE(sim.sw(cmd(0x20, 0x00, 0x85, block("55555"))) == 0x9000);
 }
 
-TEST_CASE("id card: GET DATA answers each PIN's tries where OpenSC and libelectronic-id look; other queries refused") {
+TEST_CASE("id card: GET DATA answers each PIN's tries where OpenSC and libelectronic-id look, other queries refused") {
     IdSim sim;
     REQUIRE(sim.tries(0x01) == std::pair<int, int>{3, 3});
     REQUIRE(sim.tries(0x02) == std::pair<int, int>{3, 3});
@@ -242,7 +242,7 @@ TEST_CASE("id card: GET DATA answers each PIN's tries where OpenSC and libelectr
     REQUIRE(sim.sw("00 CB 00 FF 0A 4D 08 70 06 BF 81 01 02 A0 80 00") == 0x6A86);
 }
 
-TEST_CASE("id card: MSE SET (both known forms) + VERIFY PIN2 + PSO:CDS on 48 bytes gives r||s; PIN2 is good for one signature") {
+TEST_CASE("id card: MSE SET (both known forms) + VERIFY PIN2 + PSO:CDS on 48 bytes gives r||s, PIN2 is good for one signature") {
     IdSim sim;
     sim.select_qscd();
     REQUIRE(sim.sw(mse_sign()) == 0x9000);
@@ -266,7 +266,7 @@ TEST_CASE("id card: MSE SET (both known forms) + VERIFY PIN2 + PSO:CDS on 48 byt
     REQUIRE(verifies(sim.sign_point, kHash48, r.data));
 }
 
-TEST_CASE("id card: MSE SET refuses unknown forms and keys of another DF; PSO needs the signature environment") {
+TEST_CASE("id card: MSE SET refuses unknown forms and keys of another DF, PSO needs the signature environment") {
     IdSim sim;
     sim.select_qscd();
     REQUIRE(sim.sw(cmd(0x20, 0x00, 0x85, block("12345"))) == 0x9000);
@@ -284,7 +284,7 @@ TEST_CASE("id card: MSE SET refuses unknown forms and keys of another DF; PSO ne
     REQUIRE(sim.sw(cmd(0x2A, 0x9E, 0x9A, kHash48, 0)) == 0x6985);
 }
 
-TEST_CASE("id card: INTERNAL AUTHENTICATE with the authentication key after PIN1; PIN1 stays verified") {
+TEST_CASE("id card: INTERNAL AUTHENTICATE with the authentication key after PIN1, PIN1 stays verified") {
     IdSim sim;
     sim.select_main();
     sim.select_auth();
@@ -402,8 +402,8 @@ TEST_CASE("id card: the simulator store creates an ID card and lists its type an
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("id card: a profile that is data only (Latvian, Finnish) is neither formatted nor loaded") {
-    for (CardType type : {CardType::LatvianId, CardType::FinnishIdV4}) {
+TEST_CASE("id card: a profile that is data only (Latvian, Estonian Thales) is neither formatted nor loaded") {
+    for (CardType type : {CardType::LatvianId, CardType::EstonianIdThales}) {
         qscd::sim::MemoryStorage storage;
         qscd::sim::SystemRandom random;
         qscd::sim::SystemClock clock;

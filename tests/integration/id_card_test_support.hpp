@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "qscd/profiles/estonian_id.hpp"
+#include "qscd/profiles/finnish_id.hpp"
 #include "sim_test_support.hpp"
 
 namespace idtest {
@@ -17,6 +18,7 @@ using qscd::Bytes;
 using simtest::hex;
 using simtest::Resp;
 namespace ee = qscd::profiles::estonian_id;
+namespace fi = qscd::profiles::finnish_id;
 
 // ASCII digits padded with FF to the Estonian card's 12-byte PIN block.
 inline Bytes block(const std::string& digits, std::size_t length = 12, std::uint8_t pad = 0xFF) {
@@ -51,7 +53,11 @@ struct IdSim {
     Bytes auth_point, sign_point;  // uncompressed P-384 points, from GENERATE
     Bytes auth_cert = fake_certificate(1000, 0x11), sign_cert = fake_certificate(1234, 0x22);
 
-    explicit IdSim(bool personalise = true, std::uint32_t iterations = 1000) {
+    qscd::sim::CardType type = qscd::sim::CardType::EstonianId;
+
+    explicit IdSim(bool personalise = true, std::uint32_t iterations = 1000) : IdSim(qscd::sim::CardType::EstonianId, personalise, iterations) {}
+    // A card of another simulated profile (FinnishIdV4), personalised its way.
+    IdSim(qscd::sim::CardType card_type, bool personalise, std::uint32_t iterations = 1000) : type(card_type) {
         card = make_card(iterations);
         REQUIRE(card->format({0x00, 0x00, 0x00, 0x01}) == qscd::sim::StorageStatus::Ok);
         card->power_on();
@@ -61,7 +67,7 @@ struct IdSim {
     std::unique_ptr<qscd::sim::VirtualCard> make_card(std::uint32_t iterations = 1000) {
         qscd::sim::CardOptions options;
         options.pin_iterations = iterations;
-        options.card_type = qscd::sim::CardType::EstonianId;
+        options.card_type = type;
         return std::make_unique<qscd::sim::VirtualCard>(storage, random, clock, options);
     }
 
@@ -100,7 +106,19 @@ struct IdSim {
             REQUIRE(sw(cmd(0xD6, static_cast<std::uint8_t>(off >> 8), static_cast<std::uint8_t>(off), part)) == 0x9000);
         }
     }
+    // [W] FinEID: the PKCS#15 application by AID (where this simulation keeps both keys and PIN2).
+    void select_pkcs15() { REQUIRE(sw(cmd(0xA4, 0x04, 0x0C, Bytes(fi::kPkcs15Aid.begin(), fi::kPkcs15Aid.end()))) == 0x9000); }
+
     void personalise_card() {
+        if (type == qscd::sim::CardType::FinnishIdV4) {
+            select_pkcs15();
+            auth_point = generate(0x01);
+            sign_point = generate(0x02);
+            write_file(Bytes(fi::kAuthCertPath.begin(), fi::kAuthCertPath.end()), auth_cert);
+            write_file(Bytes(fi::kSignCertPath.begin(), fi::kSignCertPath.end()), sign_cert);
+            REQUIRE(sw("00 44 00 00") == 0x9000);
+            return;
+        }
         select_auth();
         auth_point = generate(0x81);
         select_qscd();

@@ -15,6 +15,7 @@
 #include "../integration/id_card_test_support.hpp"
 
 using namespace idtest;
+using qscd::sim::CardType;
 
 namespace {
 
@@ -28,8 +29,8 @@ Bytes with(Bytes a, const Bytes& b) {
     return a;
 }
 
-// Commands whose only fault is the part named, with the SW ISO 7816-4 / the profile prescribe.
-std::vector<Case> malformed_cases() {
+// Transport faults: the same SW on every profile's card.
+std::vector<Case> transport_cases() {
     std::vector<Case> cases;
     // Transport (iso7816.md §1): short header, Lc/data disagreement, extended abuse, CLA, INS, chaining.
     for (std::size_t n = 0; n < 4; ++n) cases.push_back({Bytes(n, 0xA4), 0x6700});
@@ -54,6 +55,12 @@ std::vector<Case> malformed_cases() {
     }
     for (std::uint8_t ins : {0x00, 0x0E, 0x84, 0xCA, 0xDA, 0xDB, 0xE6, 0xA5, 0xCC, 0xFE})
         cases.push_back({Bytes{0x00, ins, 0x00, 0x00}, 0x6D00});
+    return cases;
+}
+
+// Commands whose only fault is the part named, with the SW ISO 7816-4 / the profile prescribe.
+std::vector<Case> malformed_cases() {
+    std::vector<Case> cases = transport_cases();
     // SELECT: P1/P2, identifier lengths, unknown names.
     cases.push_back({hex("00 A4 03 0C 02 AD F1"), 0x6A86});
     cases.push_back({hex("00 A4 04 01 02 AD F1"), 0x6A86});
@@ -100,8 +107,33 @@ std::vector<Case> malformed_cases() {
     return cases;
 }
 
+// The Finnish card (FinEID v4 profile): its own forms, each with one fault.
+std::vector<Case> finnish_cases() {
+    std::vector<Case> cases = transport_cases();
+    cases.push_back({hex("00 A4 04 0C 0B A0 00 00 00 63 50 4B 43 53 2D 31"), 0x6A82});
+    cases.push_back({hex("00 A4 08 04 02 43 39 00"), 0x6A82});
+    cases.push_back({hex("00 A4 08 04 03 50 16 43 00"), 0x6700});
+    // PINs: 00 padding only, 12-byte blocks, PIN2 local to the PKCS#15 application, no PUK.
+    cases.push_back({with(hex("00 20 00 11 0C"), block("1234")), 0x6A80});
+    cases.push_back({with(hex("00 20 00 11 0C"), block("123", 12, 0x00)), 0x6A80});
+    cases.push_back({hex("00 20 00 11 04 31 32 33 34"), 0x6700});
+    cases.push_back({with(hex("00 20 00 82 0C"), block("123456", 12, 0x00)), 0x6A88});  // from the MF
+    cases.push_back({with(hex("00 2C 02 11 0C"), block("1234", 12, 0x00)), 0x6985});
+    // GET DATA: the FinEID query only.
+    cases.push_back({hex("00 CB 3F FF 0A 4D 08 70 06 BF 81 01 02 A0 80 00"), 0x6A86});
+    cases.push_back({hex("00 CB 00 FF 05 A0 03 83 02 11 00"), 0x6A80});
+    cases.push_back({hex("00 CB 00 FF 04 A0 02 83 01 00"), 0x6700});
+    cases.push_back({hex("00 CB 00 FF 05 A0 03 83 01 85 00"), 0x6A88});
+    // Security environment and operations: unknown algorithm bytes, PSO:HASH without an environment.
+    cases.push_back({hex("00 22 41 B6 06 80 01 74 84 01 02"), 0x6A80});
+    cases.push_back({hex("00 22 41 B6 06 80 01 54 84 01 9F"), 0x6A80});
+    cases.push_back({with(hex("00 2A 90 A0 32 90 30"), Bytes(48, 1)), 0x6985});
+    cases.push_back({hex("00 2A 9E 9A 60"), 0x6985});
+    return cases;
+}
+
 void run_malformed(IdSim& sim, const char* label) {
-    const auto cases = malformed_cases();
+    const auto cases = sim.type == CardType::FinnishIdV4 ? finnish_cases() : malformed_cases();
     const Bytes before = *sim.storage.image();
     const std::size_t commits = sim.storage.commit_count;
     std::size_t checked = 0;
@@ -219,6 +251,55 @@ void enter(IdSim& sim, State s) {
     }
 }
 
+// The Finnish card's states: PIN1 verified with the authentication environment, PIN2 verified with the
+// signature environment and a hash handed over, PIN2 blocked (there is no PUK).
+void enter_finnish(IdSim& sim, State s) {
+    sim.card->reset();
+    switch (s) {
+        case State::Pin1InAdf1:
+            sim.select_pkcs15();
+            REQUIRE(sim.sw(cmd(0x20, 0x00, 0x11, block("1234", 12, 0x00))) == 0x9000);
+            REQUIRE(sim.sw("00 22 41 B6 06 80 01 54 84 01 01") == 0x9000);
+            break;
+        case State::Pin2InAdf2:
+            sim.select_pkcs15();
+            REQUIRE(sim.sw(cmd(0x20, 0x00, 0x82, block("123456", 12, 0x00))) == 0x9000);
+            REQUIRE(sim.sw("00 22 41 B6 06 80 01 54 84 01 02") == 0x9000);
+            REQUIRE(sim.sw(with(hex("00 2A 90 A0 32 90 30"), Bytes(48, 0x5A))) == 0x9000);
+            break;
+        case State::Pin2Blocked:
+            sim.select_pkcs15();
+            while (sim.card->id_applet().state().pins[1].retries > 0) sim.send(cmd(0x20, 0x00, 0x82, block("999999", 12, 0x00)));
+            break;
+        default: break;
+    }
+}
+
+void sweep_finnish_state(IdSim& sim, State s, Sweep& sweep) {
+    for (int ins = 0; ins < 256; ++ins) {
+        if (ins == 0xA4 || ins == 0x44) continue;
+        for (int p = 0; p < 256; ++p) {
+            const auto i = static_cast<std::uint8_t>(ins), v = static_cast<std::uint8_t>(p);
+            sweep.send(Bytes{0x00, i, v, 0x00, 0x00});
+            if (p != 0) sweep.send(Bytes{0x00, i, 0x00, v, 0x00});
+        }
+    }
+    const char* selects[] = {"00 A4 00 00", "00 A4 04 00 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 00", "00 A4 08 04 02 43 31 00",
+                             "00 A4 08 04 04 50 16 43 32 00", "00 A4 08 00 02 50 16 00"};
+    for (const char* select : selects) {
+        sweep.send(hex(select));
+        for (int p1 = 0; p1 < 0x08; ++p1)
+            for (int p2 = 0; p2 < 256; p2 += 5) sweep.send(Bytes{0x00, 0xB0, static_cast<std::uint8_t>(p1), static_cast<std::uint8_t>(p2), 0x00});
+        sweep.send(hex("00 B0 00 00 00 00 00"));
+    }
+    enter_finnish(sim, s);
+    for (std::uint8_t ref : {0x11, 0x82}) sweep.send(cmd(0xCB, 0x00, 0xFF, Bytes{0xA0, 0x03, 0x83, 0x01, ref}, 0));
+    for (std::uint8_t key : {0x01, 0x02})
+        for (std::uint8_t p1 : {0x80, 0x81}) sweep.send(cmd(0x47, p1, 0x00, Bytes{0x84, 0x01, key}, 0));
+    sweep.send(cmd(0x2A, 0x9E, 0x9A, Bytes(48, 0x5A), 0x60));
+    sweep.send(cmd(0x2A, 0x9E, 0x9A, {}, 0x60));  // the one well-formed signature request: last
+}
+
 void sweep_state(IdSim& sim, State s, Sweep& sweep) {
     // (No generated command below is a well-formed signature request: the state holds until the end.)
     // Every INS with every P1 (P2 00) and every P2 (P1 00), case 2 with Le 256, from the state's DF.
@@ -302,4 +383,35 @@ TEST_CASE("id card never export: the scanner finds a planted secret (the sweep c
         sweep.send(hex("00 B0 00 00 00"));
         CHECK(sweep.leaks() == ++planted);
     }
+}
+
+TEST_CASE("finnish id card malformed commands: exact SW, state image unchanged, before and after PIN verification",
+          "[malformed][sim][id-card]") {
+    IdSim sim(CardType::FinnishIdV4, true);
+    run_malformed(sim, "FinEID v4, unverified");
+    REQUIRE(sim.sw(cmd(0x20, 0x00, 0x11, block("1234", 12, 0x00))) == 0x9000);
+    sim.select_pkcs15();
+    REQUIRE(sim.sw(cmd(0x20, 0x00, 0x82, block("123456", 12, 0x00))) == 0x9000);
+    run_malformed(sim, "FinEID v4, after verification");
+}
+
+TEST_CASE("finnish id card never export: no response in any security state contains either private key",
+          "[malformed][never-export][id-card]") {
+    IdSim sim(CardType::FinnishIdV4, true);
+    const auto secrets = private_scalars(sim);
+    REQUIRE(secrets.size() == 2);
+    Sweep sweep(sim, secrets);
+    int states = 0;
+    for (State s : {State::Unverified, State::Pin1InAdf1, State::Pin2InAdf2, State::Pin2Blocked}) {
+        const std::size_t before = sweep.sent();
+        enter_finnish(sim, s);
+        sweep_finnish_state(sim, s, sweep);
+        ++states;
+        std::printf("finnish id card never_export: %-22s %7zu commands\n", name(s), sweep.sent() - before);
+        CHECK(private_scalars(sim) == secrets);
+    }
+    std::printf("finnish id card never_export: %zu commands, %d states, %zu response bytes scanned, %zu secret windows found\n",
+                sweep.sent(), states, sweep.scanned(), sweep.leaks());
+    CHECK(sweep.leaks() == 0);
+    CHECK(sweep.scanned() > 10000);
 }

@@ -86,7 +86,7 @@ TEST_CASE("the simulated Estonian card opens with the ID-card driver: card type,
     CHECK(tries(*card.token, "PUK") == 3);
 }
 
-TEST_CASE("SigningService signs with SIG (PIN2) on a card without a counter; the audit log verifies", "[idcard][service]") {
+TEST_CASE("SigningService signs with SIG (PIN2) on a card without a counter, the audit log verifies", "[idcard][service]") {
     EstonianCard card;
     const auto log = card.dir.path() / "audit.log";
     JsonLinesAuditLog audit(log);
@@ -126,7 +126,7 @@ TEST_CASE("the authentication key is refused for documents unless asked for expl
                            ecdsa_der_to_raw(done.signature, 48)));
 }
 
-TEST_CASE("a wrong PIN2 three times blocks it; the PUK unblocks it; PIN1 and PIN2 change", "[idcard][service]") {
+TEST_CASE("a wrong PIN2 three times blocks it, the PUK unblocks it, PIN1 and PIN2 change", "[idcard][service]") {
     EstonianCard card;
     auto key = card.token->key("SIG");
     const Bytes digest = hash_bytes(HashAlgorithm::Sha384, as_bytes("x"));

@@ -77,6 +77,9 @@ void unblock(const GlobalOptions& global, const PinOptions& o) {
     auto token = open_token(global, o.choice);
     const std::vector<PinStatus> pins = token->pin_status();
     const ChosenPin target = choose_pin(pins, o.which, PinRole::User);
+    // An ID card without a PUK (the Finnish card): no PIN of it can be unblocked, and no Admin PIN is asked for.
+    if (o.with.empty() && has_role(pins, PinRole::SignaturePin) && !has_role(pins, PinRole::Puk))
+        throw Error(ErrorCode::NotSupported, target.name + " cannot be unblocked: this card has no PUK");
     const std::string with = !o.with.empty() ? o.with : has_role(pins, PinRole::Puk) ? "puk" : "admin";
     Pin secret;
     PinRole authority = PinRole::Admin;

@@ -135,9 +135,20 @@ Bytes read_range(IdCardApplication& app, std::size_t length, std::size_t block) 
 }  // namespace
 
 std::optional<Bytes> IdCardApplication::read_certificate(const profiles::FileProfile& file) {
-    select_application(0);
-    expect_success(send(CommandApdu(kCla, kInsSelect, 0x09, 0x0C, Bytes(file.path.begin(), file.path.end()))),
-                   "SELECT " + std::string(file.name));
+    switch (profile_.file_selection) {
+        case profiles::FileSelection::MainThenRelative:
+            select_application(0);
+            expect_success(send(CommandApdu(kCla, kInsSelect, 0x09, 0x0C, Bytes(file.path.begin(), file.path.end()))),
+                           "SELECT " + std::string(file.name));
+            break;
+        case profiles::FileSelection::AidThenMfPath:
+            // libelectronic-id FinEID.cpp: the PKCS#15 application by AID, then the EF by its path from the MF
+            // with the FCP asked for (00 A4 08 04 <path> 00).
+            select_application(profile_.file_application);
+            expect_success(send(CommandApdu(kCla, kInsSelect, 0x08, 0x04, Bytes(file.path.begin(), file.path.end()), kLeMax)),
+                           "SELECT " + std::string(file.name));
+            break;
+    }
     const ResponseApdu head = send(CommandApdu(kCla, kInsReadBinary, 0x00, 0x00, {}, 4));
     // An empty EF (a card not yet personalised) answers "offset outside the file" or no data.
     if (head.sw.value == 0x6B00 || (head.is_success() && head.data.empty())) return std::nullopt;
@@ -241,19 +252,32 @@ void IdCardApplication::reset_retry_counter(const profiles::PinProfile& pin, con
     expect_success(r, "RESET RETRY COUNTER " + std::string(pin.name));
 }
 
-void IdCardApplication::set_security_environment(const profiles::KeyProfile& key) {
+const profiles::MseTemplate* mse_form(const profiles::KeyProfile& key, std::size_t hash_size) {
+    for (const profiles::MseTemplate& t : key.mse)
+        if (t.hash_size == hash_size) return &t;
+    for (const profiles::MseTemplate& t : key.mse)
+        if (t.hash_size == 0) return &t;
+    return nullptr;
+}
+
+void IdCardApplication::set_security_environment(const profiles::KeyProfile& key, std::size_t hash_size) {
     if (key.mse.empty()) return;
-    const profiles::MseTemplate& t = key.mse[0];
+    const profiles::MseTemplate* form = mse_form(key, hash_size);
+    if (!form)
+        throw Error(ErrorCode::NotSupported, "the card has no security environment for a " + std::to_string(hash_size) +
+                                                 "-byte hash with its " + std::string(key.name));
+    const profiles::MseTemplate& t = *form;
     expect_success(send(CommandApdu(kCla, kInsMse, t.p1, t.p2, Bytes(t.data.begin(), t.data.end()))),
                    "MSE SET (" + std::string(key.name) + ")");
 }
 
 Bytes IdCardApplication::compute_signature(const profiles::KeyProfile& key, HashAlgorithm hash, ByteView digest) {
     const Bytes input = signature_input(key, hash, digest);
+    const std::uint32_t le = key.signature_le ? key.signature_le : kLeMax;
     ResponseApdu r;
     switch (key.request) {
         case profiles::SignatureRequest::PsoCdsWithHash:
-            r = send(CommandApdu(kCla, kInsPso, 0x9E, 0x9A, input, kLeMax));
+            r = send(CommandApdu(kCla, kInsPso, 0x9E, 0x9A, input, le));
             expect_success(r, "PSO:COMPUTE DIGITAL SIGNATURE");
             break;
         case profiles::SignatureRequest::PsoHashThenCds: {
@@ -261,12 +285,12 @@ Bytes IdCardApplication::compute_signature(const profiles::KeyProfile& key, Hash
             Bytes data{0x90, static_cast<std::uint8_t>(input.size())};
             data.insert(data.end(), input.begin(), input.end());
             expect_success(send(CommandApdu(kCla, kInsPso, 0x90, 0xA0, data)), "PSO:HASH");
-            r = send(CommandApdu(kCla, kInsPso, 0x9E, 0x9A, {}, kLeMax));
+            r = send(CommandApdu(kCla, kInsPso, 0x9E, 0x9A, {}, le));
             expect_success(r, "PSO:COMPUTE DIGITAL SIGNATURE");
             break;
         }
         case profiles::SignatureRequest::InternalAuthenticate:
-            r = send(CommandApdu(kCla, kInsInternalAuthenticate, 0x00, 0x00, input, kLeMax));
+            r = send(CommandApdu(kCla, kInsInternalAuthenticate, 0x00, 0x00, input, le));
             expect_success(r, "INTERNAL AUTHENTICATE");
             break;
     }

@@ -26,6 +26,10 @@ Bytes signature_input(const profiles::KeyProfile& key, HashAlgorithm hash, ByteV
 
 KeyType key_type_of(profiles::KeyAlgorithm algorithm);
 
+// The key's MSE SET form for a hash of `hash_size` bytes (MseTemplate::hash_size), else the first form for
+// any hash; nullptr when the card has none for that hash.
+const profiles::MseTemplate* mse_form(const profiles::KeyProfile& key, std::size_t hash_size);
+
 class IdCardApplication {
 public:
     IdCardApplication(Transport& transport, const profiles::CardProfile& profile);
@@ -39,7 +43,8 @@ public:
     // The first application with an AID answers SELECT: confirms the card is this profile's card.
     bool confirm();
 
-    // A transparent EF by its path from the MF: SELECT the main application, SELECT 00 A4 09 0C <path>,
+    // A transparent EF by its path from the MF, selected the profile's way (FileSelection: the main
+    // application then 00 A4 09 0C <path>, or the PKCS#15 application then 00 A4 08 04 <path> 00),
     // READ BINARY in blocks of at most read_binary_max bytes. Certificates: the length comes from the
     // DER header in the first 4 bytes (as libelectronic-id reads it). nullopt when the file is empty.
     std::optional<Bytes> read_certificate(const profiles::FileProfile& file);
@@ -58,8 +63,9 @@ public:
     // §11.5.10; P1 02 = new reference data only, as OpenSC's esteid2018 driver sends it after VERIFY PUK).
     void reset_retry_counter(const profiles::PinProfile& pin, const Pin& replacement);
 
-    // MSE SET 00 22 <p1> <p2> <data> with the key's first template (ISO 7816-8 §5.2 / 7816-4 §7.5.11).
-    void set_security_environment(const profiles::KeyProfile& key);
+    // MSE SET 00 22 <p1> <p2> <data> (ISO 7816-8 §5.2 / 7816-4 §7.5.11) with the key's template for a hash
+    // of `hash_size` bytes (FinEID names the hash in the algorithm byte), else its first for any hash.
+    void set_security_environment(const profiles::KeyProfile& key, std::size_t hash_size);
     // The signature the profile's way: PSO:CDS with the input, PSO:HASH then PSO:CDS, or INTERNAL
     // AUTHENTICATE; returned in card format (ECDSA r‖s, RSA PKCS#1 v1.5 block), length checked.
     Bytes compute_signature(const profiles::KeyProfile& key, HashAlgorithm hash, ByteView digest);

@@ -154,8 +154,9 @@ private:
     std::unique_ptr<OperationScope> begin_operation() override { return std::make_unique<TransactionScope>(*session_->transport); }
 
     // One signature, no PIN caching: SELECT the main application (a fresh state), read the PIN's tries,
-    // SELECT the key's application, MSE SET, VERIFY through the PIN entry, then the signature the
-    // profile's way. The order follows libelectronic-id (EIDIDEMIA.cpp: select, MSE SET, VERIFY, PSO).
+    // SELECT the key's application, then MSE SET and VERIFY through the PIN entry in the profile's order
+    // (libelectronic-id EIDIDEMIA.cpp: MSE SET, VERIFY; FinEID.cpp: VERIFY, MSE SET), then the signature the
+    // profile's way.
     CountedSignature do_sign_hash(HashAlgorithm hash, ByteView digest, PinEntry& entry, std::string_view purpose) override {
         IdCardApplication& app = session_->app;
         const profiles::CardProfile& profile = session_->profile;
@@ -163,14 +164,20 @@ private:
         if (!pin) throw Error(ErrorCode::NotSupported, "the profile names no PIN for the " + std::string(key_.name));
         // Checked before anything reaches the card.
         (void)signature_input(key_, hash, digest);
+        if (!key_.mse.empty() && !mse_form(key_, digest.size()))
+            throw Error(ErrorCode::NotSupported, std::string("the card does not take a ") + to_string(hash) + " hash for its " +
+                                                     std::string(key_.name));
 
         app.select_application(0);
         const int tries = app.tries_left(*pin);
         if (tries == 0)
-            throw Error(ErrorCode::PinBlocked, std::string(pin->name) + " is blocked; unblock it with the PUK (qscd pin unblock --which " +
-                                                   std::string(pin->name) + ")", 0);
+            throw Error(ErrorCode::PinBlocked, std::string(pin->name) + " is blocked" +
+                                                   (pin->unblocked_by ? "; unblock it with the PUK (qscd pin unblock --which " +
+                                                                            std::string(pin->name) + ")"
+                                                                      : std::string("; this card has no PUK")),
+                        0);
         app.select_application(key_.application);
-        app.set_security_environment(key_);
+        if (!profile.verify_before_mse) app.set_security_environment(key_, digest.size());
 
         PinRequest request;
         request.token_label = session_->label.empty() ? std::string(profile.name) : session_->label;
@@ -182,6 +189,7 @@ private:
         VerifiedPins pins(*session_);
         IdCardPinVerification verification(*session_, pins, *pin);
         entry.enter(request, verification);
+        if (profile.verify_before_mse) app.set_security_environment(key_, digest.size());
 
         Bytes signature = app.compute_signature(key_, hash, digest);
         // Sole control: the signature PIN is good for one signature; any other stays verified until logged out.

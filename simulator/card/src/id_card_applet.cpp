@@ -93,6 +93,8 @@ void IdCardApplet::clear_volatile() {
     current_df_ = 0;
     current_ef_ = kNone;
     se_key_ = kNone;
+    se_hash_size_ = 0;
+    hash_length_ = 0;
     verified_.fill(false);
 }
 
@@ -214,7 +216,10 @@ std::size_t IdCardApplet::child_ef(std::size_t df, std::uint16_t fid) const {
 }
 
 void IdCardApplet::enter_df(std::size_t df) {
-    if (df != current_df_) se_key_ = kNone;  // the security environment belongs to its DF
+    if (df != current_df_) {
+        se_key_ = kNone;  // the security environment belongs to its DF
+        hash_length_ = 0;
+    }
     current_df_ = df;
     current_ef_ = kNone;
 }
@@ -466,6 +471,7 @@ ApduReply IdCardApplet::reset_retry_counter(const ApduCommand& c) {
 // answer's shape follows the card's answer quoted in OpenSC (32 bytes: 9A max tries, 9B tries left; the A1
 // block is reproduced as observed, its meaning unconfirmed).
 ApduReply IdCardApplet::get_data(const ApduCommand& c, std::span<std::uint8_t> out) {
+    if (profile_->retries == profiles::RetryReporting::GetDataFineid) return get_data_fineid(c, out);
     if (c.p1 != 0x3F || c.p2 != 0xFF) return sw_only(kBadP1P2);
     if (profile_->retries != profiles::RetryReporting::GetDataIdemia) return sw_only(kFuncNotSupported);
     const std::uint8_t query[10] = {0x4D, 0x08, 0x70, 0x06, 0xBF, 0x81, 0x00, 0x02, 0xA0, 0x80};
@@ -488,6 +494,24 @@ ApduReply IdCardApplet::get_data(const ApduCommand& c, std::span<std::uint8_t> o
     return ApduReply{sizeof answer, kOk};
 }
 
+// GET DATA (odd) 00 CB 00 FF A0 03 83 01 <ref>: the FinEID PIN info (libelectronic-id FinEID.cpp reads the
+// tries at byte 20, [R] as the first byte of DF21). Around DF21 (unconfirmed): A0 { 83 01 ref, 8A 01 05 (life
+// cycle operational, ISO 7816-4 §5.3.3.2), C0 07 00.. (filler), DF21 01 tries }.
+ApduReply IdCardApplet::get_data_fineid(const ApduCommand& c, std::span<std::uint8_t> out) {
+    if (c.p1 != 0x00 || c.p2 != 0xFF) return sw_only(kBadP1P2);
+    if (c.data.size() != 5) return sw_only(kWrongLength);
+    if (c.data[0] != 0xA0 || c.data[1] != 0x03 || c.data[2] != 0x83 || c.data[3] != 0x01) return sw_only(kBadData);
+    std::size_t pin = kNone;
+    for (std::size_t i = 0; i < profile_->pins.size(); ++i)
+        if (profile_->pins[i].reference == c.data[4]) pin = i;
+    if (pin == kNone) return sw_only(kNotFound);
+    const std::uint8_t answer[21] = {0xA0, 0x13, 0x83, 0x01, c.data[4], 0x8A, 0x01, 0x05, 0xC0, 0x07, 0x00,
+                                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xDF, 0x21, 0x01, state_.pins[pin].retries};
+    if (out.size() < sizeof answer) return sw_only(kNoPrecise);
+    std::copy(answer, answer + sizeof answer, out.begin());
+    return ApduReply{sizeof answer, kOk};
+}
+
 // ---- security environment and operations (ISO 7816-8) ---------------------------------------------
 
 // MSE SET 00 22 41 A4|B6 <CRT>: only the exact forms the profile lists for a key of the current DF.
@@ -498,11 +522,14 @@ ApduReply IdCardApplet::manage_security_environment(const ApduCommand& c) {
         for (const auto& t : key.mse) {
             if (t.p1 == c.p1 && t.p2 == c.p2 && same(t.data, c.data)) {
                 se_key_ = k;
+                se_hash_size_ = t.hash_size;
+                hash_length_ = 0;
                 return sw_only(kOk);
             }
         }
     }
     se_key_ = kNone;
+    hash_length_ = 0;
     if (c.p1 != 0x41 || (c.p2 != 0xA4 && c.p2 != 0xB6 && c.p2 != 0xB8)) return sw_only(kBadP1P2);
     return sw_only(kBadData);
 }
@@ -530,10 +557,31 @@ ApduReply IdCardApplet::sign(std::size_t k, SignatureRequest request, ByteView i
     return ApduReply{n, kOk};
 }
 
-// PSO:COMPUTE DIGITAL SIGNATURE 00 2A 9E 9A <hash>.
+// PSO:COMPUTE DIGITAL SIGNATURE 00 2A 9E 9A <hash>; where the profile hands the hash over first (FinEID),
+// PSO:HASH 00 2A 90 A0 <90 len hash> (ISO 7816-8 §5.4) then PSO:CDS without data signs that hash, once.
 ApduReply IdCardApplet::pso(const ApduCommand& c, std::span<std::uint8_t> out) {
+    const bool hash_first = se_key_ != kNone && profile_->keys[se_key_].request == SignatureRequest::PsoHashThenCds;
+    if (c.p1 == 0x90 && c.p2 == 0xA0) {
+        hash_length_ = 0;
+        if (!hash_first) return sw_only(kConditions);
+        if (c.data.size() < 2 || c.data[0] != 0x90 || c.data[1] != c.data.size() - 2) return sw_only(kBadData);
+        const ByteView hash = c.data.subspan(2);
+        // (unconfirmed) the hash must be the one the MSE SET form names.
+        if (hash.size() > hash_.size() || (se_hash_size_ != 0 && hash.size() != se_hash_size_)) return sw_only(kBadData);
+        std::copy(hash.begin(), hash.end(), hash_.begin());
+        hash_length_ = hash.size();
+        return sw_only(kOk);
+    }
     if (c.p1 != 0x9E || c.p2 != 0x9A) return sw_only(kBadP1P2);
-    return sign(se_key_, SignatureRequest::PsoCdsWithHash, c.data, out);
+    if (!hash_first) return sign(se_key_, SignatureRequest::PsoCdsWithHash, c.data, out);
+    if (!c.data.empty()) return sw_only(kWrongLength);
+    if (hash_length_ == 0) return sw_only(kConditions);
+    const ApduReply reply = sign(se_key_, SignatureRequest::PsoHashThenCds, ByteView(hash_.data(), hash_length_), out);
+    if (reply.sw == kOk) {
+        mbedtls_platform_zeroize(hash_.data(), hash_.size());
+        hash_length_ = 0;
+    }
+    return reply;
 }
 
 // INTERNAL AUTHENTICATE 00 88 00 00 <input>.

@@ -20,7 +20,7 @@ enum class CardType : std::uint8_t {
     OpenPgp = 0,     // the OpenPGP card 3.4 test card (not a profile of this library)
     EstonianId = 1,  // Estonian ID card, IDEMIA, issued 2018-2025
     LatvianId = 2,   // Latvian eID card, IDEMIA v2 (profile data only: not simulated yet)
-    FinnishIdV4 = 3, // Finnish ID card, FinEID v4 (profile data only: not simulated yet)
+    FinnishIdV4 = 3, // Finnish ID card, FinEID v4
     EstonianIdThales = 4,  // Estonian ID card, Thales, issued from December 2025 (profile data only)
 };
 
@@ -89,6 +89,13 @@ struct MseTemplate {
     std::uint8_t p1 = 0x41;
     std::uint8_t p2 = 0xB6;
     Bytes data;
+    std::uint8_t hash_size = 0;  // the hash length this form announces (FinEID: algorithm byte 44/54/64); 0 = any
+};
+
+// How the host selects a certificate EF.
+enum class FileSelection : std::uint8_t {
+    MainThenRelative,  // SELECT applications[0], then 00 A4 09 0C <path> (the IDEMIA cards)
+    AidThenMfPath,     // SELECT applications[CardProfile::file_application] by AID, then 00 A4 08 04 <path> 00 (FCP back)
 };
 
 struct KeyProfile {
@@ -105,6 +112,7 @@ struct KeyProfile {
     bool digest_info = false;         // the input is a DigestInfo (RFC 8017 §9.2) around the hash, not the bare hash
     Bytes hash_sizes;                 // hash lengths the host may hand over (before padding to input_length)
     std::size_t certificate = 0;      // index into CardProfile::files
+    std::uint8_t signature_le = 0;    // Le of the signature request (FinEID v4: 60 = 96 bytes); 0 sends 00
 };
 
 enum class FileKind : std::uint8_t { Certificate, DocumentNumber };
@@ -130,6 +138,9 @@ struct CardProfile {
     bool empty_verify = false;          // the card answers VERIFY without data (status query)
     std::uint16_t read_binary_max = 0;  // largest READ BINARY answer the host should ask for (0 = 256)
     bool simulated = false;             // qscd sim create --card can make one
+    bool verify_before_mse = false;     // VERIFY precedes MSE SET in a signature (FinEID); else MSE SET first (IDEMIA)
+    FileSelection file_selection = FileSelection::MainThenRelative;
+    std::size_t file_application = 0;   // the application FileSelection::AidThenMfPath selects first
 };
 
 // ATR matching (masks applied); nullptr when no profile matches.

@@ -6,6 +6,12 @@
 //       INTERNAL AUTHENTICATE with the DigestInfo, the IDEMIA GET DATA retry query)
 //  [R]  /work/shared/reference/eid-cards.md (ATR; certificates found through PKCS#15 5031 -> 7005, selected by
 //       FID; PSO:CDS takes the bare SHA-256 hash and the card adds the DigestInfo)
+// Re-read for issue 13 ([W] EIDIDEMIA.cpp, current): the IDEMIA base class signs with SELECT ADF2, MSE SET
+// 00 22 41 B6 06 80 01 42 84 01 <key> for an RSA key, VERIFY 85 padded with FF, then PSO:CDS with the bare hash
+// (only an EC hash is padded to 48); it authenticates with SELECT ADF1, MSE SET A4 80 01 02, VERIFY 01 and
+// INTERNAL AUTHENTICATE with the DigestInfo; tries from the IDEMIA GET DATA. PIN2 85 is that base class's
+// constant. The key references come from LatEIDIDEMIAv2's own reading of the card in current versions, which
+// the stored sources do not show (the stored LatEIDIDEMIAv2.cpp is the 2022 one with the fixed MSE forms).
 // Unconfirmed: the DF identifiers AD F1 / AD F2 (the certificates are found by PKCS#15 and selected by FID);
 // PIN2 reference 85 and PUK 02 (taken from the Estonian IDEMIA card); 3 tries; the key references 81 / 9F
 // (newer libelectronic-id reads them from the PrKDF); the certificate EF sizes.

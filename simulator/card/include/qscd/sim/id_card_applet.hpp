@@ -61,6 +61,7 @@ private:
     ApduReply pso(const ApduCommand& c, std::span<std::uint8_t> out);
     ApduReply internal_authenticate(const ApduCommand& c, std::span<std::uint8_t> out);
     ApduReply get_data(const ApduCommand& c, std::span<std::uint8_t> out);
+    ApduReply get_data_fineid(const ApduCommand& c, std::span<std::uint8_t> out);
     ApduReply generate(const ApduCommand& c, std::span<std::uint8_t> out);
     ApduReply activate(const ApduCommand& c);
 
@@ -98,10 +99,14 @@ private:
     std::array<mbedtls_pk_context, kIdMaxKeys> keys_{};
     std::array<bool, kIdMaxKeys> key_ready_{};
 
-    // Volatile: current DF / EF, the key chosen by MSE SET, verified PINs.
+    // Volatile: current DF / EF, the key chosen by MSE SET (and the hash length its form names), the hash
+    // handed over by PSO:HASH, verified PINs.
     std::size_t current_df_ = 0;
     std::size_t current_ef_ = kNone;
     std::size_t se_key_ = kNone;
+    std::uint8_t se_hash_size_ = 0;
+    std::array<std::uint8_t, 64> hash_{};
+    std::size_t hash_length_ = 0;
     std::array<bool, kIdMaxPins> verified_{};
 };
 
