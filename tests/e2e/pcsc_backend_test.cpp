@@ -72,7 +72,7 @@ TEST_CASE("PC/SC: two cards in two slots, chosen by serial", "[pcsc]") {
     test::check_sign_and_verify(*b, kUserPin);
 }
 
-TEST_CASE("PC/SC: a reset by another program drops the PIN; the next signature asks again", "[pcsc][reset]") {
+TEST_CASE("PC/SC: a reset by another program drops the PIN — the next signature asks again", "[pcsc][reset]") {
     pcsc::Context context;
     auto connection = std::make_unique<pcsc::CardConnection>(context, kReader0, pcsc::ShareMode::Shared, pcsc::Disposition::Leave);
     pcsc::CardConnection* raw = connection.get();

@@ -135,7 +135,7 @@ TEST_CASE("a PIN change logs the changed PIN out", "[driver][pin-state]") {
     CHECK(f.transport->reset_requested);
 }
 
-TEST_CASE("a session-policy signature logs PW1 out; a per-signature one consumed it", "[driver][pin-state]") {
+TEST_CASE("a session-policy signature logs PW1 out — a per-signature one consumed it", "[driver][pin-state]") {
     Fixture f;
     SECTION("session policy: PW1 stays valid on the card unless logged out") {
         f.token->set_pin_policy(Pin(kAdminPin), PinPolicy::Session);

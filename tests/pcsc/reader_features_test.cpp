@@ -26,7 +26,7 @@ TEST_CASE("a PIN-pad reader's feature list: tag, length 4, big-endian control co
     CHECK(f.summary() == "FEATURE_VERIFY_PIN_DIRECT, FEATURE_MODIFY_PIN_DIRECT, FEATURE_IFD_PIN_PROPERTIES, FEATURE_GET_TLV_PROPERTIES");
 }
 
-TEST_CASE("vpcd announces only GET_TLV_PROPERTIES; no reader feature is 'none'") {
+TEST_CASE("vpcd announces only GET_TLV_PROPERTIES — no reader feature is 'none'") {
     const auto vpcd = parse_feature_list(hex("12 04 42 00 0D 48"));
     REQUIRE(vpcd.ok());
     CHECK(vpcd->summary() == "FEATURE_GET_TLV_PROPERTIES");

@@ -290,7 +290,7 @@ TEST_CASE("audit: a log written before intents existed still verifies, and appen
     CHECK(check.entries == 6);
 }
 
-TEST_CASE("audit: nothing in an entry makes the writer throw; bytes that are not UTF-8 are escaped") {
+TEST_CASE("audit: nothing in an entry makes the writer throw — bytes that are not UTF-8 are escaped") {
     TempDir dir;
     JsonLinesAuditLog log(dir.path / "audit.log");
     AuditEntry odd = entry(AuditEvent::Intent, 0);

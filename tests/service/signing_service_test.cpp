@@ -200,7 +200,7 @@ TEST_CASE("sign: a wrong PIN is a failed result answering the intent") {
     CHECK(sink.entries[1].detail.find("2 tries left") != std::string::npos);
 }
 
-TEST_CASE("sign: a digest computed elsewhere, raw and CAdES; the log says the document was not seen") {
+TEST_CASE("sign: a digest computed elsewhere, raw and CAdES — the log says the document was not seen") {
     Fixture f;
     RecordingSink sink;
     CountingPrompt prompt(sink);
@@ -246,7 +246,7 @@ TEST_CASE("sign: a document name that is not UTF-8 cannot stop the log after a s
     CHECK(done.audit_sequence == 2);
 }
 
-TEST_CASE("sign_batch: one PIN, consecutive counters per document; refused where the card wants a PIN per signature") {
+TEST_CASE("sign_batch: one PIN, consecutive counters per document — refused where the card wants a PIN per signature") {
     SECTION("session PIN policy") {
         SimulatedTokenOptions options;
         options.pin_policy = PinPolicy::Session;

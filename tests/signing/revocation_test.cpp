@@ -78,7 +78,7 @@ TEST_CASE("issue_crl writes a v2 CRL that openssl reads: CRL number, authority k
     CHECK_FALSE(is_readable_crl(Bytes{0x30, 0x03, 0x02, 0x01, 0x01}));
 }
 
-TEST_CASE("a revoked signer certificate is INVALID with the reason and date; without a CRL it is never checked",
+TEST_CASE("a revoked signer certificate is INVALID with the reason and date — without a CRL it is never checked",
           "[signing][crl]") {
     Signed s = sign_with(profile_for(CertificateKind::NaturalPersonQualified, "Alice", "Example"));
     const Bytes root_crl = crl(pki().root, {});
