@@ -10,18 +10,28 @@
 namespace qscd::sim {
 
 // getrandom(2); aborts if the kernel cannot deliver (a card without entropy must not continue).
-class SystemRandom : public Random {
+class SystemRandom final : public Random {
 public:
     void fill(std::span<std::uint8_t> out) override;
 };
 
-class SystemClock : public Clock {
+class SystemClock final : public Clock {
 public:
     std::uint64_t now() override;
 };
 
+// A storage the host owns through the interface (InProcessTransport): the card's Storage has a protected
+// non-virtual destructor, the host adds the virtual one.
+class HostStorage : public Storage {
+public:
+    HostStorage() = default;
+    HostStorage(const HostStorage&) = default;
+    HostStorage& operator=(const HostStorage&) = default;
+    virtual ~HostStorage() = default;
+};
+
 // Volatile storage for tests and tools: the image lives in a vector.
-class MemoryStorage : public Storage {
+class MemoryStorage : public HostStorage {
 public:
     MemoryStorage() = default;
     explicit MemoryStorage(std::vector<std::uint8_t> image) : image_(std::move(image)) {}
