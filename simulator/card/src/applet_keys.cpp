@@ -71,12 +71,14 @@ ApduReply OpenPgpApplet::generate(const ApduCommand& c, std::span<std::uint8_t> 
 // Stores `key` (DER) in the slot, commits, and takes the key into the slot (it is freed on failure).
 // A new SIG key resets the signature counter (§8.2).
 std::uint16_t OpenPgpApplet::install_key(std::size_t slot, crypto::Key& key, std::uint8_t status) {
-    std::array<std::uint8_t, kMaxKeyDer> der{};
-    const std::size_t der_length = crypto::write_der(key, der);
-    if (der_length == 0) return kNoPrecise;
     KeySlot& ks = state_.slots[slot];
-    ks.key_der.assign(ByteView(der.data(), der_length));
-    crypto::zeroize(der.data(), der.size());
+    // DER straight into the slot (no copy on the stack); a failed commit reloads the stored slot.
+    const std::size_t der_length = crypto::write_der(key, ks.key_der.data);
+    ks.key_der.length = static_cast<std::uint16_t>(der_length);
+    if (der_length == 0) {
+        (void)reload();
+        return kNoPrecise;
+    }
     ks.key_status = status;
     if (slot == kSlotSig) state_.signature_counter = 0;
     if (!commit()) return kMemoryFailure;

@@ -570,12 +570,14 @@ ApduReply IdCardApplet::generate(const ApduCommand& c, std::span<std::uint8_t> o
     const crypto::Curve curve = curve_of(profile_->keys[k].algorithm);
     if (curve == crypto::Curve::None) return sw_only(kConditions);
     crypto::Key key;
-    std::array<std::uint8_t, kIdMaxKeyDer> der{};
-    std::size_t der_length = 0;
-    if (crypto::generate_ec(key, curve, random_)) der_length = crypto::write_der(key, der);
-    if (der_length == 0) return sw_only(kNoPrecise);
-    state_.keys[k].assign(ByteView(der.data(), der_length));
-    crypto::zeroize(der.data(), der.size());
+    if (!crypto::generate_ec(key, curve, random_)) return sw_only(kNoPrecise);
+    // DER straight into the state (no copy on the stack); a failed commit reloads the stored one.
+    auto& der = state_.keys[k];
+    der.length = static_cast<std::uint16_t>(crypto::write_der(key, der.data));
+    if (der.length == 0) {
+        (void)reload();
+        return sw_only(kNoPrecise);
+    }
     if (!commit()) return sw_only(kMemoryFailure);
     keys_[k].take(key);
     const std::size_t n = write_public_key(k, out);

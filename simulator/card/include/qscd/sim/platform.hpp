@@ -38,12 +38,6 @@ class Random {
 public:
     virtual void fill(std::span<std::uint8_t> out) = 0;
 
-    // mbedTLS f_rng adapter: pass `&random` as p_rng.
-    static int mbedtls_rng(void* self, unsigned char* out, std::size_t length) {
-        static_cast<Random*>(self)->fill(std::span<std::uint8_t>(out, length));
-        return 0;
-    }
-
 protected:
     ~Random() = default;
 };

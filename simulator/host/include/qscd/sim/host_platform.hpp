@@ -15,6 +15,13 @@ public:
     void fill(std::span<std::uint8_t> out) override;
 };
 
+// An f_rng-shaped adapter for host code that calls a crypto library with the card's Random: pass `&random`
+// as its context. (The card core's own crypto goes through card_crypto.hpp.)
+inline int random_f_rng(void* random, unsigned char* out, std::size_t length) {
+    static_cast<Random*>(random)->fill(std::span<std::uint8_t>(out, length));
+    return 0;
+}
+
 class SystemClock final : public Clock {
 public:
     std::uint64_t now() override;
