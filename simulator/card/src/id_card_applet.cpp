@@ -75,6 +75,7 @@ bool IdCardApplet::reload() {
     const std::size_t df = current_df_, ef = current_ef_, se = se_key_;
     const auto verified = verified_;
     const bool ok = load().ok();
+    if (!ok) loaded_ = false;  // the storage could not give its state back: no state rather than an unstored one
     if (ok) {
         current_df_ = df;
         current_ef_ = ef;
@@ -146,7 +147,7 @@ StorageStatus IdCardApplet::format(const std::array<std::uint8_t, 4>& serial) {
     const StorageStatus st = storage_.commit(ByteView(image_.data(), n));
     crypto::zeroize(image_.data(), n);
     if (st != StorageStatus::Ok) {
-        (void)load();  // memory never runs ahead of storage: the stored state, if any
+        (void)reload();  // memory never runs ahead of storage: the stored state, if any
         return st;
     }
     ++generation_;
@@ -365,7 +366,8 @@ bool IdCardApplet::parse_pin_block(std::size_t pin, ByteView block, ByteView& di
 ApduReply IdCardApplet::check_pin(std::size_t pin, ByteView digits) {
     const CommitHook hook{[](void* self) { return static_cast<IdCardApplet*>(self)->commit(); }, this};
     verified_[pin] = false;
-    switch (pin_check(state_.pins[pin], digits, profile_->pins[pin].max_tries, hook)) {
+    switch (pin_check(state_.pins[pin], digits, profile_->pins[pin].max_tries, options_.pin_iterations, random_,
+                      hook)) {
         case PinCheck::Ok: return sw_only(kOk);
         case PinCheck::Wrong: return sw_only(sw_tries_left(state_.pins[pin].retries));
         case PinCheck::Blocked: return sw_only(kBlocked);

@@ -77,7 +77,7 @@ StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
     const StorageStatus st = storage_.commit(ByteView(image_.data(), n));
     crypto::zeroize(image_.data(), n);
     if (st != StorageStatus::Ok) {
-        (void)load();  // memory never runs ahead of storage: the stored state, if any
+        (void)reload();  // memory never runs ahead of storage: the stored state, if any
         return st;
     }
     ++generation_;
@@ -101,6 +101,7 @@ bool OpenPgpApplet::commit() {
 bool OpenPgpApplet::reload() {
     const bool pw1_81 = pw1_81_, pw1_82 = pw1_82_, pw3 = pw3_;  // a rollback keeps the session
     const bool ok = load().ok();
+    if (!ok) loaded_ = false;  // the storage could not give its state back: no state rather than an unstored one
     pw1_81_ = ok && pw1_81;
     pw1_82_ = ok && pw1_82;
     pw3_ = ok && pw3;

@@ -17,7 +17,8 @@ bool pin_set(PinRecord& record, ByteView secret, std::uint32_t iterations, std::
     return true;
 }
 
-PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, CommitHook commit) {
+PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, std::uint32_t iterations,
+                   Random& random, CommitHook commit) {
     if (record.retries == 0) return PinCheck::Blocked;
     --record.retries;
     if (!commit()) return PinCheck::MemoryFailure;  // the applet rolled the counter back; nothing compared
@@ -26,6 +27,8 @@ PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, C
     const bool same_hash = crypto::equal_ct(digest, record.hash);
     crypto::zeroize(digest.data(), digest.size());
     if (!derived || !same_hash || secret.size() != record.length) return PinCheck::Wrong;
+    if (record.iterations != iterations && !pin_set(record, secret, iterations, max_tries, random))
+        return PinCheck::MemoryFailure;  // (the KDF failed: nothing changed, the decrement stays committed)
     record.retries = max_tries;
     if (!commit()) return PinCheck::MemoryFailure;
     return PinCheck::Ok;
