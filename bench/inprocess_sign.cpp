@@ -1,6 +1,6 @@
 // Row group 1: signatures/s through the KeyHandle interface on the in-process simulated card
 // (memory storage: no file I/O here, see durability.cpp) beside raw mbedTLS, per algorithm:
-//   card.perpin  — the QSCD default: SELECT, GET DATA 6E, GET DATA 7A, VERIFY (PBKDF2 PIN check),
+//   card.perpin  — the QSCD default: SELECT, GET DATA 6E, GET DATA 7A, VERIFY (the PIN check),
 //                  PSO:CDS, GET DATA 7A for every signature;
 //   card.batch   — a card with the PIN valid for several signatures (C4 byte 1 = 01) inside
 //                  KeyHandle::begin_batch: VERIFY once, then one PSO:CDS per signature — the card's

@@ -1,7 +1,7 @@
 // Row group 2 (run inside a private pcscd with qscd-sim, see run.sh): one P-256 signature through
 // pcscd + vpcd + qscd-sim, beside a model built from figures of the same run:
 //   model = raw mbedTLS signature + measured APDU round trip × the APDUs of the timed call
-//           (+ the card's PIN check, PBKDF2-HMAC-SHA256 × 10000, for the per-signature-PIN card).
+//           (+ the card's PIN check, PBKDF2-HMAC-SHA256 with the card's default count, for the per-signature-PIN card).
 // The APDUs are counted for the very call that is timed: KeyHandle::sign_hash on the first card, one
 // SignatureBatch::sign inside an open batch on the second (begin_batch and finish are not timed).
 // `pcsc PERPIN_READER SESSION_READER`: the first card wants the PIN for every signature, the

@@ -9,7 +9,7 @@
 namespace qscd::fuzz {
 
 // xorshift64*: not cryptographic, only reproducible. Never use outside the harnesses.
-class DeterministicRandom : public sim::Random {
+class DeterministicRandom final : public sim::Random {
 public:
     explicit DeterministicRandom(std::uint64_t seed = 0x5EED5EED5EED5EEDull) : state_(seed) {}
     void fill(std::span<std::uint8_t> out) override;
@@ -18,7 +18,7 @@ private:
     std::uint64_t state_;
 };
 
-class FixedClock : public sim::Clock {
+class FixedClock final : public sim::Clock {
 public:
     std::uint64_t now() override { return 1'780'000'000; }  // 2026-05-28, any fixed instant will do
 };

@@ -668,7 +668,7 @@ TEST_CASE("sim key import (PUT DATA odd 4D): the §13 ECDSA P-256 key, RSA-2048 
     mbedtls_rsa_context rsa;
     mbedtls_rsa_init(&rsa);
     qscd::sim::SystemRandom rnd;
-    REQUIRE(mbedtls_rsa_gen_key(&rsa, &qscd::sim::Random::mbedtls_rng, &rnd, 2048, 65537) == 0);
+    REQUIRE(mbedtls_rsa_gen_key(&rsa, &qscd::sim::random_f_rng, &rnd, 2048, 65537) == 0);
     Bytes p(128), qq(128), e(4), n(256);
     REQUIRE(mbedtls_rsa_export_raw(&rsa, n.data(), n.size(), p.data(), p.size(), qq.data(), qq.size(), nullptr, 0,
                                    e.data(), e.size()) == 0);

@@ -126,11 +126,11 @@ TEST_CASE("sim state image round trip and typed errors") {
     REQUIRE(qscd::sim::parse_state(bad, *scratch).error() == StateError::Corrupted);
 }
 
-TEST_CASE("sim factory state uses salted PBKDF2 with 10000 iterations by default") {
+TEST_CASE("sim factory state uses a salted one-iteration PIN verifier by default") {
     Sim sim(qscd::sim::kDefaultPinIterations);
     const CardState& s = sim.card->state();
-    REQUIRE(s.pw1.iterations == 10000);
-    REQUIRE(s.pw3.iterations == 10000);
+    REQUIRE(s.pw1.iterations == 1);  // docs/security.md "The PIN verifier"
+    REQUIRE(s.pw3.iterations == 1);
     REQUIRE(s.pw1.length == 6);
     REQUIRE(s.pw3.length == 8);
     REQUIRE_FALSE(s.rc.is_set());
@@ -142,6 +142,42 @@ TEST_CASE("sim factory state uses salted PBKDF2 with 10000 iterations by default
     REQUIRE(std::search(image.begin(), image.end(), pin.begin(), pin.end()) == image.end());
     sim.select();
     sim.verify_pw1();
+}
+
+TEST_CASE("a state whose PINs use 10000 iterations verifies, and a good VERIFY moves the PIN to the card's verifier") {
+    Sim old(10000);  // a state file written before issue 15
+    const Bytes image = *old.storage.image();
+    REQUIRE(old.card->state().pw1.iterations == 10000);
+
+    Sim sim(qscd::sim::kDefaultPinIterations, false);
+    sim.storage.set_image(image);
+    REQUIRE(sim.card->load().ok());
+    sim.card->power_on();
+    sim.select();
+    const auto old_salt = sim.card->state().pw1.salt;
+    REQUIRE(sim.sw("00 20 00 81 06 39 39 39 39 39 39") == 0x6982);  // wrong: only the counter changes
+    REQUIRE(sim.card->state().pw1.iterations == 10000);
+    REQUIRE(sim.card->state().pw1.retries == 2);
+
+    const std::size_t commits = sim.storage.commit_count;
+    REQUIRE(sim.sw("00 20 00 81 06 31 32 33 34 35 36") == 0x9000);
+    CHECK(sim.storage.commit_count == commits + 2);  // decrement, then reset + new verifier together
+    const CardState& s = sim.card->state();
+    CHECK(s.pw1.iterations == qscd::sim::kDefaultPinIterations);
+    CHECK(s.pw1.salt != old_salt);
+    CHECK(s.pw1.retries == 3);
+    CHECK(s.pw3.iterations == 10000);  // not verified yet: unchanged
+
+    // The migrated record is what the storage holds, and it verifies.
+    Sim again(qscd::sim::kDefaultPinIterations, false);
+    again.storage.set_image(*sim.storage.image());
+    REQUIRE(again.card->load().ok());
+    again.card->power_on();
+    again.select();
+    CHECK(again.card->state().pw1.iterations == qscd::sim::kDefaultPinIterations);
+    CHECK(again.sw("00 20 00 81 06 31 32 33 34 35 36") == 0x9000);
+    CHECK(again.sw("00 20 00 83 08 31 32 33 34 35 36 37 38") == 0x9000);
+    CHECK(again.card->state().pw3.iterations == qscd::sim::kDefaultPinIterations);
 }
 
 TEST_CASE("sim retry counter is committed before the PIN is compared") {

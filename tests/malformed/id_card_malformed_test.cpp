@@ -162,7 +162,7 @@ std::vector<Bytes> private_scalars(IdSim& sim) {
         if (der.empty()) continue;
         mbedtls_pk_context pk;
         mbedtls_pk_init(&pk);
-        REQUIRE(mbedtls_pk_parse_key(&pk, der.data.data(), der.length, nullptr, 0, &qscd::sim::Random::mbedtls_rng, &random) == 0);
+        REQUIRE(mbedtls_pk_parse_key(&pk, der.data.data(), der.length, nullptr, 0, &qscd::sim::random_f_rng, &random) == 0);
         mbedtls_ecp_group grp;
         mbedtls_mpi d;
         mbedtls_ecp_point q;

@@ -37,7 +37,7 @@ std::vector<Bytes> private_components(const Card& card, std::size_t slot) {
     qscd::sim::SystemRandom random;
     mbedtls_pk_context pk;
     mbedtls_pk_init(&pk);
-    REQUIRE(mbedtls_pk_parse_key(&pk, der.data.data(), der.length, nullptr, 0, &qscd::sim::Random::mbedtls_rng, &random) == 0);
+    REQUIRE(mbedtls_pk_parse_key(&pk, der.data.data(), der.length, nullptr, 0, &qscd::sim::random_f_rng, &random) == 0);
     std::vector<Bytes> out;
     if (mbedtls_pk_get_type(&pk) == MBEDTLS_PK_RSA) {
         mbedtls_mpi p, q, d, dp, dq, qp;

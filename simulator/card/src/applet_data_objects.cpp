@@ -205,7 +205,7 @@ ApduReply OpenPgpApplet::put_data(const ApduCommand& c) {
                 if (slot == kSlotSig) state_.signature_counter = 0;
             }
             if (!commit()) return sw_only(kMemoryFailure);
-            if (changed) free_key(slot);
+            if (changed) keys_[slot].clear();
             return sw_only(kOk);
         }
         case 0x00C4: {  // §6.1: exactly one byte, 00 or 01

@@ -7,20 +7,9 @@
 #include <algorithm>
 #include <cstring>
 
-extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
-#include <mbedtls/constant_time.h>
-}
-#include <mbedtls/ecdsa.h>
-#include <mbedtls/ecp.h>
-#include <mbedtls/pkcs5.h>
-#include <mbedtls/platform_util.h>
-extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
-#include <mbedtls/psa_util.h>
-}
-#include <mbedtls/rsa.h>
 
 #include "qscd/codec/tlv.hpp"
-#include "card_crypto.hpp"
+#include "qscd/sim/card_crypto.hpp"
 #include "iso_status.hpp"
 
 namespace qscd::sim::applet_detail {
@@ -65,9 +54,7 @@ enum class AlgoKind { None, Rsa, Ecdsa, Ecdh };
 struct Algo {
     AlgoKind kind = AlgoKind::None;
     unsigned rsa_bits = 0;
-    mbedtls_ecp_group_id curve = MBEDTLS_ECP_DP_NONE;
-    std::size_t field_bytes = 0;
-    mbedtls_md_type_t ec_md = MBEDTLS_MD_NONE;  // HMAC-DRBG hash for deterministic ECDSA nonces
+    crypto::Curve curve = crypto::Curve::None;
 };
 
 inline bool equal(ByteView a, ByteView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
@@ -93,13 +80,9 @@ inline Algo decode_attributes(ByteView attr, std::size_t slot) {
         ByteView oid = attr.subspan(1);
         if (!oid.empty() && (oid.back() == 0x00 || oid.back() == 0xFF)) oid = oid.first(oid.size() - 1);
         if (equal(oid, ByteView(kOidP256, sizeof kOidP256))) {
-            a.curve = MBEDTLS_ECP_DP_SECP256R1;
-            a.field_bytes = 32;
-            a.ec_md = MBEDTLS_MD_SHA256;
+            a.curve = crypto::Curve::P256;
         } else if (equal(oid, ByteView(kOidP384, sizeof kOidP384))) {
-            a.curve = MBEDTLS_ECP_DP_SECP384R1;
-            a.field_bytes = 48;
-            a.ec_md = MBEDTLS_MD_SHA384;
+            a.curve = crypto::Curve::P384;
         } else {
             return a;
         }

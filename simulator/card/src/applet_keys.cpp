@@ -8,27 +8,21 @@ using namespace applet_detail;
 // ---- keys (§9, §8) ----------------------------------------------------------------------------
 
 std::size_t OpenPgpApplet::write_public_key(std::size_t slot, std::span<std::uint8_t> out) {
-    mbedtls_pk_context& pk = keys_[slot];
+    const crypto::Key& key = keys_[slot];
     std::array<std::uint8_t, 600> inner{};
     TlvWriter iw(inner);
-    if (mbedtls_pk_get_type(&pk) == MBEDTLS_PK_RSA) {
-        const mbedtls_rsa_context* rsa = mbedtls_pk_rsa(pk);
+    if (crypto::is_rsa(key)) {
         std::array<std::uint8_t, 512> n{};
         std::array<std::uint8_t, 8> e{};
-        const std::size_t nlen = mbedtls_rsa_get_len(rsa);
-        if (nlen > n.size()) return 0;
-        if (mbedtls_rsa_export_raw(rsa, n.data(), nlen, nullptr, 0, nullptr, 0, nullptr, 0, e.data(), e.size()) != 0)
-            return 0;
-        std::size_t skip = 0;
-        while (skip + 1 < e.size() && e[skip] == 0) ++skip;
+        const std::size_t nlen = crypto::rsa_modulus_bytes(key);
+        const std::size_t elen = crypto::rsa_public(key, n, e);
+        if (elen == 0) return 0;
         iw.put(0x81, ByteView(n.data(), nlen));
-        iw.put(0x82, ByteView(e.data() + skip, e.size() - skip));
+        iw.put(0x82, ByteView(e.data(), elen));
     } else {
-        std::array<std::uint8_t, 133> point{};
-        std::size_t plen = 0;
-        if (mbedtls_ecp_write_public_key(mbedtls_pk_ec(pk), MBEDTLS_ECP_PF_UNCOMPRESSED, &plen, point.data(),
-                                         point.size()) != 0)
-            return 0;
+        std::array<std::uint8_t, crypto::kMaxEcPoint> point{};
+        const std::size_t plen = crypto::ec_point(key, point);
+        if (plen == 0) return 0;
         iw.put(0x86, ByteView(point.data(), plen));
     }
     TlvWriter w(out);
@@ -52,58 +46,43 @@ ApduReply OpenPgpApplet::generate(const ApduCommand& c, std::span<std::uint8_t> 
         if (!equal(crt->value, ByteView(expect, 3))) return sw_only(kBadData);
     }
     if (c.p1 == 0x81) {  // read the public key
-        if (!key_ready_[slot]) return sw_only(kNotFound);
+        if (!keys_[slot].ready()) return sw_only(kNotFound);
         const std::size_t n = write_public_key(slot, out);
         return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
     }
     if (!pw3_) return sw_only(kSecurity);
     const Algo algo = decode_attributes(state_.slots[slot].attributes.view(), slot);
-    mbedtls_pk_context pk;
-    mbedtls_pk_init(&pk);
-    int rc = -1;
+    crypto::Key key;
+    bool ok = false;
     if (algo.kind == AlgoKind::Rsa) {
-        rc = mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA));
-        if (rc == 0)
-            rc = mbedtls_rsa_gen_key(mbedtls_pk_rsa(pk), &Random::mbedtls_rng, &random_, algo.rsa_bits, 65537);
+        ok = crypto::generate_rsa(key, algo.rsa_bits, random_);
     } else if (algo.kind == AlgoKind::Ecdsa || algo.kind == AlgoKind::Ecdh) {
-        rc = mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-        if (rc == 0) rc = mbedtls_ecp_gen_key(algo.curve, mbedtls_pk_ec(pk), &Random::mbedtls_rng, &random_);
+        ok = crypto::generate_ec(key, algo.curve, random_);
     } else {
-        mbedtls_pk_free(&pk);
         return sw_only(kConditions);
     }
-    if (rc != 0) {
-        mbedtls_pk_free(&pk);
-        return sw_only(kNoPrecise);
-    }
-    const std::uint16_t sw = install_key(slot, pk, 0x01);  // DE: generated on card
+    if (!ok) return sw_only(kNoPrecise);
+    const std::uint16_t sw = install_key(slot, key, 0x01);  // DE: generated on card
     if (sw != kOk) return sw_only(sw);
     const std::size_t n = write_public_key(slot, out);
     return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
 }
 
-// Stores `pk` (DER) in the slot, commits, and takes ownership of the context (freed on failure).
+// Stores `key` (DER) in the slot, commits, and takes the key into the slot (it is freed on failure).
 // A new SIG key resets the signature counter (§8.2).
-std::uint16_t OpenPgpApplet::install_key(std::size_t slot, mbedtls_pk_context& pk, std::uint8_t status) {
-    std::array<std::uint8_t, kMaxKeyDer> der{};
-    const int der_length = mbedtls_pk_write_key_der(&pk, der.data(), der.size());
-    if (der_length <= 0) {
-        mbedtls_pk_free(&pk);
+std::uint16_t OpenPgpApplet::install_key(std::size_t slot, crypto::Key& key, std::uint8_t status) {
+    KeySlot& ks = state_.slots[slot];
+    // DER straight into the slot (no copy on the stack); a failed commit reloads the stored slot.
+    const std::size_t der_length = crypto::write_der(key, ks.key_der.data);
+    ks.key_der.length = static_cast<std::uint16_t>(der_length);
+    if (der_length == 0) {
+        (void)reload();
         return kNoPrecise;
     }
-    KeySlot& ks = state_.slots[slot];
-    ks.key_der.assign(ByteView(der.data() + der.size() - static_cast<std::size_t>(der_length),
-                               static_cast<std::size_t>(der_length)));
-    mbedtls_platform_zeroize(der.data(), der.size());
     ks.key_status = status;
     if (slot == kSlotSig) state_.signature_counter = 0;
-    if (!commit()) {
-        mbedtls_pk_free(&pk);
-        return kMemoryFailure;
-    }
-    free_key(slot);
-    keys_[slot] = pk;  // ownership moves to the slot
-    key_ready_[slot] = true;
+    if (!commit()) return kMemoryFailure;
+    keys_[slot].take(key);
     return kOk;
 }
 
@@ -173,68 +152,41 @@ ApduReply OpenPgpApplet::import_key(const ApduCommand& c) {
     if (!data.empty()) return sw_only(kBadData);
 
     const Algo algo = decode_attributes(state_.slots[slot].attributes.view(), slot);
-    mbedtls_pk_context pk;
-    mbedtls_pk_init(&pk);
+    crypto::Key key;
     bool ok = false;
     if (algo.kind == AlgoKind::Rsa) {
-        const ByteView e = part[0], p = part[1], q = part[2];
-        if (!e.empty() && !p.empty() && !q.empty() &&
-            mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) == 0) {
-            mbedtls_rsa_context* rsa = mbedtls_pk_rsa(pk);
-            ok = mbedtls_rsa_import_raw(rsa, nullptr, 0, p.data(), p.size(), q.data(), q.size(), nullptr, 0,
-                                        e.data(), e.size()) == 0 &&
-                 mbedtls_rsa_complete(rsa) == 0 && mbedtls_rsa_check_privkey(rsa) == 0 &&
-                 mbedtls_rsa_get_len(rsa) * 8 == algo.rsa_bits;
-        }
+        ok = crypto::import_rsa(key, algo.rsa_bits, part[0], part[1], part[2]);  // 91 e, 92 p, 93 q
     } else if (algo.kind == AlgoKind::Ecdsa || algo.kind == AlgoKind::Ecdh) {
-        const ByteView d = part[1];
-        std::array<std::uint8_t, 66> scalar{};
-        if (!d.empty() && d.size() <= algo.field_bytes &&
-            mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) == 0) {
-            std::copy(d.begin(), d.end(), scalar.begin() + static_cast<std::ptrdiff_t>(algo.field_bytes - d.size()));
-            mbedtls_ecp_keypair* kp = mbedtls_pk_ec(pk);
-            ok = mbedtls_ecp_read_key(algo.curve, kp, scalar.data(), algo.field_bytes) == 0 &&
-                 mbedtls_ecp_keypair_calc_public(kp, &Random::mbedtls_rng, &random_) == 0;
-            if (ok && !part[8].empty()) {  // 99: public key given, must match
-                std::array<std::uint8_t, 133> point{};
-                std::size_t plen = 0;
-                ok = mbedtls_ecp_write_public_key(kp, MBEDTLS_ECP_PF_UNCOMPRESSED, &plen, point.data(),
-                                                  point.size()) == 0 &&
-                     equal(ByteView(point.data(), plen), part[8]);
-            }
-            mbedtls_platform_zeroize(scalar.data(), scalar.size());
+        ok = crypto::import_ec(key, algo.curve, part[1], random_);  // 92 d
+        if (ok && !part[8].empty()) {  // 99: public key given, must match
+            std::array<std::uint8_t, crypto::kMaxEcPoint> point{};
+            const std::size_t plen = crypto::ec_point(key, point);
+            ok = plen != 0 && equal(ByteView(point.data(), plen), part[8]);
         }
     } else {
         return sw_only(kConditions);
     }
-    if (!ok) {
-        mbedtls_pk_free(&pk);
-        return sw_only(kBadData);
-    }
-    return sw_only(install_key(slot, pk, 0x02));  // DE: imported
+    if (!ok) return sw_only(kBadData);
+    return sw_only(install_key(slot, key, 0x02));  // DE: imported
 }
 
 ApduReply OpenPgpApplet::sign_with(std::size_t slot, ByteView input, std::span<std::uint8_t> out) {
-    if (!key_ready_[slot]) return sw_only(kNotFound);
+    crypto::Key& key = keys_[slot];
+    if (!key.ready()) return sw_only(kNotFound);
     if (input.empty()) return sw_only(kWrongLength);
-    mbedtls_pk_context& pk = keys_[slot];
     const Algo algo = decode_attributes(state_.slots[slot].attributes.view(), slot);
-    if (mbedtls_pk_get_type(&pk) == MBEDTLS_PK_RSA) {
+    if (crypto::is_rsa(key)) {
         // §8.1: input is a DigestInfo, at most 40 % of the modulus; PKCS#1 v1.5 type 1.
-        mbedtls_rsa_context* rsa = mbedtls_pk_rsa(pk);
-        const std::size_t nlen = mbedtls_rsa_get_len(rsa);
+        const std::size_t nlen = crypto::rsa_modulus_bytes(key);
         if (input.size() * 10 > nlen * 4) return sw_only(kWrongLength);
         if (nlen > out.size()) return sw_only(kNoPrecise);
-        if (mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, MBEDTLS_MD_NONE) != 0) return sw_only(kNoPrecise);
-        if (mbedtls_rsa_pkcs1_sign(rsa, &Random::mbedtls_rng, &random_, MBEDTLS_MD_NONE,
-                                   static_cast<unsigned int>(input.size()), input.data(), out.data()) != 0)
-            return sw_only(kNoPrecise);
-        return ApduReply{nlen, kOk};
+        const std::size_t n = crypto::sign_rsa_pkcs1(key, input, out, random_);
+        return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
     }
     if (algo.kind != AlgoKind::Ecdsa) return sw_only(kConditions);
     // §8.1: input is the raw hash; ECDSA truncates a longer one, a shorter one acts left-padded.
     if (input.size() > 64) return sw_only(kWrongLength);
-    const std::size_t n = ecdsa_sign_raw(pk, algo.field_bytes, algo.ec_md, input, out, random_);
+    const std::size_t n = crypto::sign_ecdsa(key, algo.curve, input, out, random_);
     return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
 }
 
@@ -243,13 +195,13 @@ ApduReply OpenPgpApplet::pso(const ApduCommand& c, std::span<std::uint8_t> out) 
     if (c.p1 == 0x80 && c.p2 == 0x86) return sw_only(kFuncNotSupported);  // PSO:DECIPHER not implemented
     if (c.p1 != 0x9E || c.p2 != 0x9A) return sw_only(kBadP1P2);
     if (!pw1_81_) return sw_only(kSecurity);
-    if (!key_ready_[kSlotSig]) return sw_only(kNotFound);
+    if (!keys_[kSlotSig].ready()) return sw_only(kNotFound);
     ApduReply reply = sign_with(kSlotSig, c.data, out);
     if (reply.sw != kOk) return reply;
     // §8.2: count the signature (saturating at FFFFFF) and persist before releasing it.
     if (state_.signature_counter < 0xFFFFFF) ++state_.signature_counter;
     if (!commit()) {
-        mbedtls_platform_zeroize(out.data(), reply.length);
+        crypto::zeroize(out.data(), reply.length);
         return sw_only(kMemoryFailure);
     }
     // §6.1: C4 byte 1 = 00 → PW1 (81) is valid for one signature only (QES sole control).

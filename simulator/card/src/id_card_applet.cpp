@@ -5,9 +5,7 @@
 
 #include <algorithm>
 
-#include <mbedtls/platform_util.h>
-
-#include "card_crypto.hpp"
+#include "qscd/sim/card_crypto.hpp"
 #include "iso_status.hpp"
 #include "qscd/codec/tlv.hpp"
 
@@ -26,67 +24,65 @@ std::uint16_t fid_at(ByteView path, std::size_t i) {
     return static_cast<std::uint16_t>(path[2 * i] << 8 | path[2 * i + 1]);
 }
 
-struct Curve {
-    mbedtls_ecp_group_id id = MBEDTLS_ECP_DP_NONE;
-    std::size_t field_bytes = 0;
-    mbedtls_md_type_t md = MBEDTLS_MD_NONE;
-};
-
-Curve curve_of(KeyAlgorithm algorithm) {
+crypto::Curve curve_of(KeyAlgorithm algorithm) {
     switch (algorithm) {
-        case KeyAlgorithm::EcP256: return {MBEDTLS_ECP_DP_SECP256R1, 32, MBEDTLS_MD_SHA256};
-        case KeyAlgorithm::EcP384: return {MBEDTLS_ECP_DP_SECP384R1, 48, MBEDTLS_MD_SHA384};
+        case KeyAlgorithm::EcP256: return crypto::Curve::P256;
+        case KeyAlgorithm::EcP384: return crypto::Curve::P384;
         case KeyAlgorithm::Rsa2048: break;  // (not simulated yet)
     }
-    return {};
+    return crypto::Curve::None;
 }
 
 constexpr char kHexDigits[] = "0123456789ABCDEF";
 
 }  // namespace
 
-IdCardApplet::IdCardApplet(Storage& storage, Random& random, Clock& clock, CardOptions options)
-    : storage_(storage), random_(random), clock_(clock), options_(options) {
-    for (auto& k : keys_) mbedtls_pk_init(&k);
-}
+IdCardApplet::IdCardApplet(Storage& storage, Random& random, Clock& clock, CardOptions options,
+                           std::span<std::uint8_t> image)
+    : storage_(storage), random_(random), clock_(clock), options_(options), image_(image) {}
 
-IdCardApplet::~IdCardApplet() {
-    for (std::size_t i = 0; i < keys_.size(); ++i) free_key(i);
-    mbedtls_platform_zeroize(image_.data(), image_.size());
-}
+IdCardApplet::~IdCardApplet() { crypto::zeroize(image_.data(), image_.size()); }
 
 ByteView IdCardApplet::atr() const {
     if (!profile_ || profile_->atrs.empty()) return {};
     return profile_->atrs[0].atr;
 }
 
-void IdCardApplet::free_key(std::size_t key) {
-    mbedtls_pk_free(&keys_[key]);
-    mbedtls_pk_init(&keys_[key]);
-    key_ready_[key] = false;
-}
-
 bool IdCardApplet::parse_keys() {
     for (std::size_t i = 0; i < keys_.size(); ++i) {
-        free_key(i);
+        keys_[i].clear();
         const auto& der = state_.keys[i];
         if (der.empty()) continue;
-        if (mbedtls_pk_parse_key(&keys_[i], der.data.data(), der.length, nullptr, 0, &Random::mbedtls_rng, &random_) != 0)
-            return false;
-        key_ready_[i] = true;
+        if (!crypto::load_der(keys_[i], der.view(), random_)) return false;
     }
     return true;
 }
 
 bool IdCardApplet::commit() {
     const std::size_t n = serialize_id_state(state_, generation_ + 1, image_);
-    if (n == 0 || storage_.commit(ByteView(image_.data(), n)) != StorageStatus::Ok) {
-        state_ = committed_;  // memory never runs ahead of storage
+    const bool ok = n != 0 && storage_.commit(ByteView(image_.data(), n)) == StorageStatus::Ok;
+    crypto::zeroize(image_.data(), n);  // the image holds the PIN hashes and the private keys
+    if (!ok) {
+        reload();  // memory never runs ahead of storage: back to the stored state
         return false;
     }
-    committed_ = state_;
     ++generation_;
     return true;
+}
+
+bool IdCardApplet::reload() {
+    // A rollback keeps the session: current DF / EF, security environment, verified PINs.
+    const std::size_t df = current_df_, ef = current_ef_, se = se_key_;
+    const auto verified = verified_;
+    const bool ok = load().ok();
+    if (!ok) loaded_ = false;  // the storage could not give its state back: no state rather than an unstored one
+    if (ok) {
+        current_df_ = df;
+        current_ef_ = ef;
+        se_key_ = se;
+        verified_ = verified;
+    }
+    return ok;
 }
 
 void IdCardApplet::clear_volatile() {
@@ -105,18 +101,16 @@ Result<LoadedState, StateError> IdCardApplet::load() {
     if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
     if (st == StorageStatus::TooLarge) return fail(StateError::Corrupted);
     if (st != StorageStatus::Ok) return fail(StateError::IoError);
-    auto parsed = parse_id_state(ByteView(image_.data(), size), committed_);
-    if (!parsed) {
-        committed_ = state_;
-        return parsed;
-    }
-    const IdCardState previous = state_;
-    state_ = committed_;
-    if (!parse_keys()) {
-        state_ = previous;
-        committed_ = previous;
-        parse_keys();
-        return fail(StateError::Corrupted);
+    // Parsed in place (one copy of the state in RAM): a bad image leaves the card without a state.
+    loaded_ = false;
+    profile_ = nullptr;
+    for (auto& key : keys_) key.clear();
+    auto parsed = parse_id_state(ByteView(image_.data(), size), state_);
+    crypto::zeroize(image_.data(), size);
+    if (!parsed || !parse_keys()) {
+        for (auto& key : keys_) key.clear();
+        reset_in_place(state_);
+        return parsed ? fail(StateError::Corrupted) : parsed;
     }
     profile_ = profiles::find_by_type(state_.type);
     generation_ = parsed->generation;
@@ -130,7 +124,7 @@ StorageStatus IdCardApplet::format(const std::array<std::uint8_t, 4>& serial) {
     if (!profile || !profile->simulated || profile->pins.size() > kIdMaxPins || profile->keys.size() > kIdMaxKeys ||
         profile->files.size() > kIdMaxFiles)
         return StorageStatus::IoError;
-    state_ = IdCardState{};
+    reset_in_place(state_);
     state_.type = profile->type;
     state_.life_cycle = kIdLifeCyclePersonalisation;
     state_.serial = serial;
@@ -149,12 +143,15 @@ StorageStatus IdCardApplet::format(const std::array<std::uint8_t, 4>& serial) {
         }
         state_.files[i].assign(number);
     }
-    for (std::size_t i = 0; i < keys_.size(); ++i) free_key(i);
+    for (auto& key : keys_) key.clear();
     const std::size_t n = serialize_id_state(state_, generation_ + 1, image_);
     if (n == 0) return StorageStatus::IoError;
     const StorageStatus st = storage_.commit(ByteView(image_.data(), n));
-    if (st != StorageStatus::Ok) return st;
-    committed_ = state_;
+    crypto::zeroize(image_.data(), n);
+    if (st != StorageStatus::Ok) {
+        (void)reload();  // memory never runs ahead of storage: the stored state, if any
+        return st;
+    }
     ++generation_;
     profile_ = profile;
     loaded_ = true;
@@ -374,7 +371,8 @@ bool IdCardApplet::parse_pin_block(std::size_t pin, ByteView block, ByteView& di
 ApduReply IdCardApplet::check_pin(std::size_t pin, ByteView digits) {
     const CommitHook hook{[](void* self) { return static_cast<IdCardApplet*>(self)->commit(); }, this};
     verified_[pin] = false;
-    switch (pin_check(state_.pins[pin], digits, profile_->pins[pin].max_tries, hook)) {
+    switch (pin_check(state_.pins[pin], digits, profile_->pins[pin].max_tries, options_.pin_iterations, random_,
+                      hook)) {
         case PinCheck::Ok: return sw_only(kOk);
         case PinCheck::Wrong: return sw_only(sw_tries_left(state_.pins[pin].retries));
         case PinCheck::Blocked: return sw_only(kBlocked);
@@ -538,7 +536,7 @@ ApduReply IdCardApplet::sign(std::size_t k, SignatureRequest request, ByteView i
     if (k == kNone || profile_->keys[k].request != request) return sw_only(kConditions);
     const auto& key = profile_->keys[k];
     if (key.application != current_df_) return sw_only(kConditions);
-    if (!key_ready_[k]) return sw_only(kNotFound);
+    if (!keys_[k].ready()) return sw_only(kNotFound);
     const bool length_ok = key.input_length != 0
                                ? input.size() == key.input_length
                                : std::find(key.hash_sizes.begin(), key.hash_sizes.end(), input.size()) != key.hash_sizes.end();
@@ -547,10 +545,10 @@ ApduReply IdCardApplet::sign(std::size_t k, SignatureRequest request, ByteView i
     for (std::size_t i = 0; i < profile_->pins.size(); ++i)
         if (profile_->pins[i].reference == key.pin_reference) pin = i;
     if (pin == kNone || !verified_[pin]) return sw_only(kSecurity);
-    const Curve curve = curve_of(key.algorithm);
-    if (curve.id == MBEDTLS_ECP_DP_NONE || key.encoding != profiles::SignatureEncoding::RawRS)
+    const crypto::Curve curve = curve_of(key.algorithm);
+    if (curve == crypto::Curve::None || key.encoding != profiles::SignatureEncoding::RawRS)
         return sw_only(kConditions);
-    const std::size_t n = ecdsa_sign_raw(keys_[k], curve.field_bytes, curve.md, input, out, random_);
+    const std::size_t n = crypto::sign_ecdsa(keys_[k], curve, input, out, random_);
     if (n == 0) return sw_only(kNoPrecise);
     // Sole control: a signature PIN is good for one signature.
     if (profile_->pins[pin].one_operation) verified_[pin] = false;
@@ -593,8 +591,8 @@ ApduReply IdCardApplet::internal_authenticate(const ApduCommand& c, std::span<st
 // ---- personalisation (before ACTIVATE FILE) --------------------------------------------------------
 
 std::size_t IdCardApplet::write_public_key(std::size_t k, std::span<std::uint8_t> out) {
-    std::array<std::uint8_t, 133> point{};
-    const std::size_t n = write_ec_point(keys_[k], point);
+    std::array<std::uint8_t, crypto::kMaxEcPoint> point{};
+    const std::size_t n = crypto::ec_point(keys_[k], point);
     if (n == 0) return 0;
     std::array<std::uint8_t, 140> inner{};
     TlvWriter iw(inner);
@@ -615,31 +613,23 @@ ApduReply IdCardApplet::generate(const ApduCommand& c, std::span<std::uint8_t> o
         if (profile_->keys[i].reference == c.data[2]) k = i;
     if (k == kNone) return sw_only(kNotFound);
     if (c.p1 == 0x81) {
-        if (!key_ready_[k]) return sw_only(kNotFound);
+        if (!keys_[k].ready()) return sw_only(kNotFound);
         const std::size_t n = write_public_key(k, out);
         return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
     }
-    const Curve curve = curve_of(profile_->keys[k].algorithm);
-    if (curve.id == MBEDTLS_ECP_DP_NONE) return sw_only(kConditions);
-    mbedtls_pk_context pk;
-    mbedtls_pk_init(&pk);
-    std::array<std::uint8_t, kIdMaxKeyDer> der{};
-    int der_length = -1;
-    if (generate_ec_key(curve.id, pk, random_)) der_length = mbedtls_pk_write_key_der(&pk, der.data(), der.size());
-    if (der_length <= 0) {
-        mbedtls_pk_free(&pk);
+    const crypto::Curve curve = curve_of(profile_->keys[k].algorithm);
+    if (curve == crypto::Curve::None) return sw_only(kConditions);
+    crypto::Key key;
+    if (!crypto::generate_ec(key, curve, random_)) return sw_only(kNoPrecise);
+    // DER straight into the state (no copy on the stack); a failed commit reloads the stored one.
+    auto& der = state_.keys[k];
+    der.length = static_cast<std::uint16_t>(crypto::write_der(key, der.data));
+    if (der.length == 0) {
+        (void)reload();
         return sw_only(kNoPrecise);
     }
-    state_.keys[k].assign(ByteView(der.data() + der.size() - static_cast<std::size_t>(der_length),
-                                   static_cast<std::size_t>(der_length)));
-    mbedtls_platform_zeroize(der.data(), der.size());
-    if (!commit()) {
-        mbedtls_pk_free(&pk);
-        return sw_only(kMemoryFailure);
-    }
-    free_key(k);
-    keys_[k] = pk;  // ownership moves to the slot
-    key_ready_[k] = true;
+    if (!commit()) return sw_only(kMemoryFailure);
+    keys_[k].take(key);
     const std::size_t n = write_public_key(k, out);
     return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
 }
@@ -650,7 +640,7 @@ ApduReply IdCardApplet::activate(const ApduCommand& c) {
     if (!c.data.empty()) return sw_only(kWrongLength);
     if (state_.life_cycle == kIdLifeCycleOperational) return sw_only(kOk);
     for (std::size_t k = 0; k < profile_->keys.size(); ++k)
-        if (!key_ready_[k] || state_.files[profile_->keys[k].certificate].empty()) return sw_only(kConditions);
+        if (!keys_[k].ready() || state_.files[profile_->keys[k].certificate].empty()) return sw_only(kConditions);
     state_.life_cycle = kIdLifeCycleOperational;
     return sw_only(commit() ? kOk : kMemoryFailure);
 }

@@ -23,7 +23,7 @@ Result<LoadedState, StateError> parse_id_state(ByteView image, IdCardState& s) {
     auto payload = unframe_image(image, kIdCardStateFormatVersion, generation);
     if (!payload) return fail(payload.error());
     Reader r(*payload);
-    s = IdCardState{};
+    reset_in_place(s);
     s.type = static_cast<profiles::CardType>(r.u8());
     const profiles::CardProfile* profile = profiles::find_by_type(s.type);
     if (!profile || !profile->simulated || profile->pins.size() > kIdMaxPins || profile->keys.size() > kIdMaxKeys ||

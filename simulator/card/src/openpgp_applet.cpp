@@ -7,15 +7,11 @@ namespace qscd::sim {
 
 using namespace applet_detail;
 
-OpenPgpApplet::OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options)
-    : storage_(storage), random_(random), clock_(clock), options_(options) {
-    for (auto& k : keys_) mbedtls_pk_init(&k);
-}
+OpenPgpApplet::OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options,
+                             std::span<std::uint8_t> image)
+    : storage_(storage), random_(random), clock_(clock), options_(options), image_(image) {}
 
-OpenPgpApplet::~OpenPgpApplet() {
-    for (std::size_t i = 0; i < keys_.size(); ++i) free_key(i);
-    mbedtls_platform_zeroize(image_.data(), image_.size());
-}
+OpenPgpApplet::~OpenPgpApplet() { crypto::zeroize(image_.data(), image_.size()); }
 
 std::array<std::uint8_t, 16> OpenPgpApplet::aid() const {
     // §2.1: RID D2 76 00 01 24, app 01, version 3.4, manufacturer FFFF (= test card), serial, RFU.
@@ -23,21 +19,12 @@ std::array<std::uint8_t, 16> OpenPgpApplet::aid() const {
             state_.serial[0], state_.serial[1], state_.serial[2], state_.serial[3], 0x00, 0x00};
 }
 
-void OpenPgpApplet::free_key(std::size_t slot) {
-    mbedtls_pk_free(&keys_[slot]);
-    mbedtls_pk_init(&keys_[slot]);
-    key_ready_[slot] = false;
-}
-
 bool OpenPgpApplet::parse_keys() {
     for (std::size_t i = 0; i < keys_.size(); ++i) {
-        free_key(i);
+        keys_[i].clear();
         const auto& der = state_.slots[i].key_der;
         if (der.empty()) continue;
-        if (mbedtls_pk_parse_key(&keys_[i], der.data.data(), der.length, nullptr, 0, &Random::mbedtls_rng,
-                                 &random_) != 0)
-            return false;
-        key_ready_[i] = true;
+        if (!crypto::load_der(keys_[i], der.view(), random_)) return false;
     }
     return true;
 }
@@ -51,18 +38,16 @@ Result<LoadedState, StateError> OpenPgpApplet::load() {
     if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
     if (st == StorageStatus::TooLarge) return fail(StateError::Corrupted);
     if (st != StorageStatus::Ok) return fail(StateError::IoError);
-    auto parsed = parse_state(ByteView(image_.data(), size), committed_);
-    if (!parsed) {
-        committed_ = state_;
-        return parsed;
-    }
-    const CardState previous = state_;
-    state_ = committed_;
-    if (!parse_keys()) {
-        state_ = previous;
-        committed_ = previous;
-        parse_keys();
-        return fail(StateError::Corrupted);
+    // One copy of the state in RAM: it is parsed in place, so a bad image leaves the card without a state
+    // (every command answers 6F00 until a load succeeds), never with half of one.
+    loaded_ = false;
+    for (auto& key : keys_) key.clear();
+    auto parsed = parse_state(ByteView(image_.data(), size), state_);
+    crypto::zeroize(image_.data(), size);
+    if (!parsed || !parse_keys()) {
+        for (auto& key : keys_) key.clear();
+        reset_in_place(state_);
+        return parsed ? fail(StateError::Corrupted) : parsed;
     }
     generation_ = parsed->generation;
     loaded_ = true;
@@ -70,7 +55,7 @@ Result<LoadedState, StateError> OpenPgpApplet::load() {
 }
 
 void OpenPgpApplet::factory_defaults(const std::array<std::uint8_t, 4>& serial) {
-    state_ = CardState{};
+    reset_in_place(state_);
     state_.serial = serial;
     state_.life_cycle = kLifeCycleOperational;
     state_.pw1_policy = 0x00;  // §6.1: PW1 valid for one PSO:CDS
@@ -86,12 +71,15 @@ void OpenPgpApplet::factory_defaults(const std::array<std::uint8_t, 4>& serial) 
 
 StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
     factory_defaults(serial);
-    for (std::size_t i = 0; i < keys_.size(); ++i) free_key(i);
+    for (auto& key : keys_) key.clear();
     const std::size_t n = serialize_state(state_, generation_ + 1, image_);
     if (n == 0) return StorageStatus::IoError;
     const StorageStatus st = storage_.commit(ByteView(image_.data(), n));
-    if (st != StorageStatus::Ok) return st;
-    committed_ = state_;
+    crypto::zeroize(image_.data(), n);
+    if (st != StorageStatus::Ok) {
+        (void)reload();  // memory never runs ahead of storage: the stored state, if any
+        return st;
+    }
     ++generation_;
     loaded_ = true;
     clear_volatile();
@@ -100,13 +88,24 @@ StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
 
 bool OpenPgpApplet::commit() {
     const std::size_t n = serialize_state(state_, generation_ + 1, image_);
-    if (n == 0 || storage_.commit(ByteView(image_.data(), n)) != StorageStatus::Ok) {
-        state_ = committed_;  // roll back the working copy: memory never runs ahead of storage
+    const bool ok = n != 0 && storage_.commit(ByteView(image_.data(), n)) == StorageStatus::Ok;
+    crypto::zeroize(image_.data(), n);  // the image holds the PIN hashes and the private keys
+    if (!ok) {
+        reload();  // memory never runs ahead of storage: back to the stored state
         return false;
     }
-    committed_ = state_;
     ++generation_;
     return true;
+}
+
+bool OpenPgpApplet::reload() {
+    const bool pw1_81 = pw1_81_, pw1_82 = pw1_82_, pw3 = pw3_;  // a rollback keeps the session
+    const bool ok = load().ok();
+    if (!ok) loaded_ = false;  // the storage could not give its state back: no state rather than an unstored one
+    pw1_81_ = ok && pw1_81;
+    pw1_82_ = ok && pw1_82;
+    pw3_ = ok && pw3;
+    return ok;
 }
 
 void OpenPgpApplet::clear_volatile() {
@@ -138,7 +137,7 @@ ApduReply OpenPgpApplet::activate_file(const ApduCommand& c) {
     const auto serial = state_.serial;
     factory_defaults(serial);
     if (!commit()) return sw_only(kMemoryFailure);
-    for (std::size_t i = 0; i < keys_.size(); ++i) free_key(i);
+    for (auto& key : keys_) key.clear();
     clear_volatile();
     return sw_only(kOk);
 }

@@ -1,11 +1,7 @@
 // Shared PIN object (pin_object.hpp).
 #include "qscd/sim/pin_object.hpp"
 
-extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
-#include <mbedtls/constant_time.h>
-}
-#include <mbedtls/pkcs5.h>
-#include <mbedtls/platform_util.h>
+#include "qscd/sim/card_crypto.hpp"
 
 namespace qscd::sim {
 
@@ -15,24 +11,24 @@ bool pin_set(PinRecord& record, ByteView secret, std::uint32_t iterations, std::
     r.retries = max_tries;
     r.iterations = iterations;
     random.fill(r.salt);
-    if (mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, secret.data(), secret.size(), r.salt.data(), r.salt.size(),
-                                      r.iterations, static_cast<std::uint32_t>(r.hash.size()), r.hash.data()) != 0)
-        return false;
+    if (!crypto::pbkdf2_sha256(secret, r.salt, r.iterations, r.hash)) return false;
     record = r;
-    mbedtls_platform_zeroize(&r, sizeof r);
+    crypto::zeroize(&r, sizeof r);
     return true;
 }
 
-PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, CommitHook commit) {
+PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, std::uint32_t iterations,
+                   Random& random, CommitHook commit) {
     if (record.retries == 0) return PinCheck::Blocked;
     --record.retries;
     if (!commit()) return PinCheck::MemoryFailure;  // the applet rolled the counter back; nothing compared
-    std::uint8_t digest[kPinHashSize];
-    const int rc = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, secret.data(), secret.size(), record.salt.data(),
-                                                 record.salt.size(), record.iterations, sizeof digest, digest);
-    const bool same_hash = mbedtls_ct_memcmp(digest, record.hash.data(), sizeof digest) == 0;
-    mbedtls_platform_zeroize(digest, sizeof digest);
-    if (rc != 0 || !same_hash || secret.size() != record.length) return PinCheck::Wrong;
+    std::array<std::uint8_t, kPinHashSize> digest{};
+    const bool derived = crypto::pbkdf2_sha256(secret, record.salt, record.iterations, digest);
+    const bool same_hash = crypto::equal_ct(digest, record.hash);
+    crypto::zeroize(digest.data(), digest.size());
+    if (!derived || !same_hash || secret.size() != record.length) return PinCheck::Wrong;
+    if (record.iterations != iterations && !pin_set(record, secret, iterations, max_tries, random))
+        return PinCheck::MemoryFailure;  // (the KDF failed: nothing changed, the decrement stays committed)
     record.retries = max_tries;
     if (!commit()) return PinCheck::MemoryFailure;
     return PinCheck::Ok;

@@ -4,11 +4,7 @@
 
 #include <cstring>
 
-#include <mbedtls/sha256.h>
-extern "C" {  // these mbedTLS 3.6 headers lack C++ linkage guards
-#include <mbedtls/constant_time.h>
-}
-
+#include "qscd/sim/card_crypto.hpp"
 #include "qscd/sim/state.hpp"
 
 namespace qscd::sim {
@@ -119,9 +115,9 @@ std::size_t frame_image(std::uint32_t version, std::uint64_t generation, std::sp
     if (w.overflow() || out.size() - w.pos() < 32) return 0;
     const auto payload_length = static_cast<std::uint32_t>(w.pos() - payload_start);
     for (int i = 0; i < 4; ++i) *w.at(length_pos + i) = static_cast<std::uint8_t>(payload_length >> (8 * i));
-    std::uint8_t digest[32];
-    if (mbedtls_sha256(out.data(), w.pos(), digest, 0) != 0) return 0;
-    w.bytes(ByteView(digest, sizeof digest));
+    std::array<std::uint8_t, crypto::kSha256Size> digest{};
+    if (!crypto::sha256(ByteView(out.data(), w.pos()), digest)) return 0;
+    w.bytes(digest);
     return w.overflow() ? 0 : w.pos();
 }
 
@@ -135,11 +131,9 @@ inline Result<ByteView, StateError> unframe_image(ByteView image, std::uint32_t 
     const std::size_t total = kStateHeaderSize + payload_length + 32;
     if (image.size() < total) return fail(StateError::Truncated);
     if (image.size() > total) return fail(StateError::Corrupted);
-    std::uint8_t digest[32];
-    if (mbedtls_sha256(image.data(), kStateHeaderSize + payload_length, digest, 0) != 0)
-        return fail(StateError::Corrupted);
-    if (mbedtls_ct_memcmp(digest, image.data() + kStateHeaderSize + payload_length, 32) != 0)
-        return fail(StateError::Corrupted);
+    std::array<std::uint8_t, crypto::kSha256Size> digest{};
+    if (!crypto::sha256(image.first(kStateHeaderSize + payload_length), digest)) return fail(StateError::Corrupted);
+    if (!crypto::equal_ct(digest, image.subspan(kStateHeaderSize + payload_length, 32))) return fail(StateError::Corrupted);
     generation = *g;
     return image.subspan(kStateHeaderSize, payload_length);
 }

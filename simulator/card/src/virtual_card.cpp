@@ -2,10 +2,11 @@
 #include "qscd/sim/virtual_card.hpp"
 
 #include <algorithm>
-
-#include <mbedtls/platform_util.h>
+#include <cstdlib>
+#include <new>
 
 #include "qscd/codec/apdu.hpp"
+#include "qscd/sim/card_crypto.hpp"
 
 namespace qscd::sim {
 
@@ -30,34 +31,69 @@ constexpr std::array<std::uint8_t, 20> kAtr = make_atr();
 }  // namespace
 
 VirtualCard::VirtualCard(Storage& storage, Random& random, Clock& clock, CardOptions options)
-    : storage_(storage),
-      options_(options),
-      applet_(storage, random, clock, options),
-      id_applet_(storage, random, clock, options),
-      type_(options.card_type) {}
+    : storage_(storage), random_(random), clock_(clock), options_(options), type_(options.card_type) {
+    construct_applet();
+}
+
+VirtualCard::~VirtualCard() { destroy_applet(); }
+
+void VirtualCard::construct_applet() {
+    if (is_openpgp()) {
+        ::new (&applet_.openpgp) OpenPgpApplet(storage_, random_, clock_, options_, image_);
+    } else {
+        ::new (&applet_.id) IdCardApplet(storage_, random_, clock_, options_, image_);
+    }
+}
+
+void VirtualCard::destroy_applet() {
+    if (is_openpgp()) {
+        applet_.openpgp.~OpenPgpApplet();
+    } else {
+        applet_.id.~IdCardApplet();
+    }
+}
+
+const OpenPgpApplet& VirtualCard::openpgp() const {
+    if (!is_openpgp()) std::abort();  // a caller bug: this card runs an ID card applet
+    return applet_.openpgp;
+}
+
+const IdCardApplet& VirtualCard::id() const {
+    if (is_openpgp()) std::abort();  // a caller bug: this card runs the OpenPGP applet
+    return applet_.id;
+}
+
+void VirtualCard::use_applet(CardType type) {
+    if ((type == CardType::OpenPgp) == is_openpgp()) {
+        type_ = type;
+        return;
+    }
+    destroy_applet();
+    type_ = type;
+    construct_applet();
+}
 
 ByteView VirtualCard::atr() { return ByteView(kAtr.data(), kAtr.size()); }
 
-ByteView VirtualCard::card_atr() const { return type_ == CardType::OpenPgp ? atr() : id_applet_.atr(); }
+ByteView VirtualCard::card_atr() const { return is_openpgp() ? atr() : id().atr(); }
 
 Result<LoadedState, StateError> VirtualCard::load() {
     std::size_t size = 0;
-    const StorageStatus st = storage_.load(scratch_, size);
+    const StorageStatus st = storage_.load(image_, size);
     if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
     if (st == StorageStatus::TooLarge) return fail(StateError::Corrupted);
     if (st != StorageStatus::Ok) return fail(StateError::IoError);
-    auto type = peek_card_type(ByteView(scratch_.data(), size));
+    auto type = peek_card_type(ByteView(image_.data(), size));
+    crypto::zeroize(image_.data(), size);
     if (!type) return fail(type.error());
     if (*type != CardType::OpenPgp && !profiles::find_by_type(*type)) return fail(StateError::Corrupted);
-    auto loaded = *type == CardType::OpenPgp ? applet_.load() : id_applet_.load();
-    if (loaded) type_ = *type;
-    return loaded;
+    use_applet(*type);
+    return is_openpgp() ? applet_.openpgp.load() : applet_.id.load();
 }
 
 StorageStatus VirtualCard::format(const std::array<std::uint8_t, 4>& serial) {
-    const StorageStatus st = options_.card_type == CardType::OpenPgp ? applet_.format(serial) : id_applet_.format(serial);
-    if (st == StorageStatus::Ok) type_ = options_.card_type;
-    return st;
+    use_applet(options_.card_type);
+    return is_openpgp() ? applet_.openpgp.format(serial) : applet_.id.format(serial);
 }
 
 void VirtualCard::clear_volatile() {
@@ -65,10 +101,13 @@ void VirtualCard::clear_volatile() {
     pending_ = 0;
     pending_offset_ = 0;
     chaining_ = false;
-    mbedtls_platform_zeroize(chain_.data(), chain_length_);
+    crypto::zeroize(chain_.data(), chain_length_);
     chain_length_ = 0;
-    applet_.clear_volatile();
-    id_applet_.clear_volatile();
+    if (is_openpgp()) {
+        applet_.openpgp.clear_volatile();
+    } else {
+        applet_.id.clear_volatile();
+    }
 }
 
 void VirtualCard::power_on() { clear_volatile(); }
@@ -97,20 +136,21 @@ std::size_t VirtualCard::respond(std::span<std::uint8_t> response, std::size_t d
 }
 
 ApduReply VirtualCard::dispatch(const ApduCommand& c) {
-    if (type_ != CardType::OpenPgp) return id_applet_.process(c, response_);  // it has its own file system
+    if (!is_openpgp()) return applet_.id.process(c, response_);  // it has its own file system
     if (c.ins == 0xA4) {  // SELECT (openpgp-card.md §2.2, iso7816.md §6.1)
         if (c.p1 != 0x04) return ApduReply{0, 0x6A82};  // MF / file selection: no file system
         if ((c.p2 & 0xF3) != 0x00) return ApduReply{0, 0x6A86};
-        const auto aid = applet_.aid();
+        OpenPgpApplet& applet = applet_.openpgp;
+        const auto aid = applet.aid();
         const bool match = c.data.size() >= kOpenPgpAidPrefix.size() && c.data.size() <= aid.size() &&
                            std::equal(c.data.begin(), c.data.end(), aid.begin());
         if (!match) return ApduReply{0, 0x6A82};
-        if (!applet_.loaded()) return ApduReply{0, 0x6F00};
+        if (!applet.loaded()) return ApduReply{0, 0x6F00};
         selected_ = true;
-        return ApduReply{0, applet_.select()};
+        return ApduReply{0, applet.select()};
     }
     if (!selected_) return ApduReply{0, 0x6985};
-    return applet_.process(c, response_);
+    return applet_.openpgp.process(c, response_);
 }
 
 std::size_t VirtualCard::process(ByteView command, std::span<std::uint8_t> response) {
@@ -118,7 +158,7 @@ std::size_t VirtualCard::process(ByteView command, std::span<std::uint8_t> respo
     auto status = [&](std::uint16_t sw) { pending_ = 0; pending_offset_ = 0; return respond(response, 0, 0, sw); };
     auto abort_chain = [&]() {
         chaining_ = false;
-        mbedtls_platform_zeroize(chain_.data(), chain_length_);
+        crypto::zeroize(chain_.data(), chain_length_);
         chain_length_ = 0;
     };
 
@@ -148,7 +188,7 @@ std::size_t VirtualCard::process(ByteView command, std::span<std::uint8_t> respo
         return status(0x6883);
     }
     if (chained) {  // SELECT is the card's own (never chained); the applet knows its commands
-        const std::uint16_t sw = type_ != CardType::OpenPgp ? IdCardApplet::chaining_status(v.ins)
+        const std::uint16_t sw = !is_openpgp() ? IdCardApplet::chaining_status(v.ins)
                                  : v.ins == 0xA4                ? 0x6884
                                                                 : OpenPgpApplet::chaining_status(v.ins);
         if (sw != kOk) { abort_chain(); return status(sw); }

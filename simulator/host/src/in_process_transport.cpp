@@ -40,7 +40,7 @@ InProcessTransport::InProcessTransport(const std::filesystem::path& state_file, 
     card_->power_on();
 }
 
-InProcessTransport::InProcessTransport(std::unique_ptr<Storage> storage, std::string description, CardOptions options,
+InProcessTransport::InProcessTransport(std::unique_ptr<HostStorage> storage, std::string description, CardOptions options,
                                        const std::array<std::uint8_t, 4>* format_serial)
     : storage_(std::move(storage)),
       card_(std::make_unique<VirtualCard>(*storage_, random_, clock_, options)),

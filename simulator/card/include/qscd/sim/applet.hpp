@@ -14,8 +14,8 @@ namespace qscd::sim {
 using profiles::CardType;
 
 struct CardOptions {
-    // PBKDF2 iterations for PINs set from now on (factory defaults, CHANGE REFERENCE DATA...).
-    // Tests may lower it; each PIN record stores its own count.
+    // PBKDF2 iterations for PINs set from now on (factory defaults, CHANGE REFERENCE DATA...) and for records
+    // re-derived at a successful VERIFY. Each PIN record stores its own count.
     std::uint32_t pin_iterations = kDefaultPinIterations;
     // The card application format() writes (a loaded state brings its own).
     CardType card_type = CardType::OpenPgp;

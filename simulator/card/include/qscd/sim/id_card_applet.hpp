@@ -10,12 +10,11 @@
 #include <cstdint>
 #include <span>
 
-#include <mbedtls/pk.h>
-
 #include "qscd/codec/bytes.hpp"
 #include "qscd/codec/result.hpp"
 #include "qscd/profiles/card_profile.hpp"
 #include "qscd/sim/applet.hpp"
+#include "qscd/sim/card_crypto.hpp"
 #include "qscd/sim/id_card_state.hpp"
 #include "qscd/sim/platform.hpp"
 
@@ -23,7 +22,9 @@ namespace qscd::sim {
 
 class IdCardApplet {
 public:
-    IdCardApplet(Storage& storage, Random& random, Clock& clock, CardOptions options = {});
+    // `image`: the card's buffer for state images (load, commit), at least the applet's largest image; shared
+    // with the card, which holds one applet at a time.
+    IdCardApplet(Storage& storage, Random& random, Clock& clock, CardOptions options, std::span<std::uint8_t> image);
     ~IdCardApplet();
     IdCardApplet(const IdCardApplet&) = delete;
     IdCardApplet& operator=(const IdCardApplet&) = delete;
@@ -82,8 +83,8 @@ private:
     std::size_t write_public_key(std::size_t key, std::span<std::uint8_t> out);
 
     bool commit();
+    bool reload();
     bool parse_keys();
-    void free_key(std::size_t key);
 
     Storage& storage_;
     Random& random_;
@@ -91,13 +92,11 @@ private:
     CardOptions options_;
     const profiles::CardProfile* profile_ = nullptr;
 
-    IdCardState state_;
-    IdCardState committed_;
+    IdCardState state_;  // the one copy in RAM, as in OpenPgpApplet
     std::uint64_t generation_ = 0;
     bool loaded_ = false;
-    std::array<std::uint8_t, kStateMaxImage> image_{};
-    std::array<mbedtls_pk_context, kIdMaxKeys> keys_{};
-    std::array<bool, kIdMaxKeys> key_ready_{};
+    std::span<std::uint8_t> image_;
+    std::array<crypto::Key, kIdMaxKeys> keys_;
 
     // Volatile: current DF / EF, the key chosen by MSE SET (and the hash length its form names), the hash
     // handed over by PSO:HASH, verified PINs.

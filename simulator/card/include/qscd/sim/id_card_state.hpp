@@ -36,6 +36,11 @@ struct IdCardState {
     std::array<VarBytes<kIdMaxFile>, kIdMaxFiles> files{};    // profile.files order
 };
 
+// Largest ID card image: every field at its capacity (serialize_id_state).
+inline constexpr std::size_t kIdMaxImage =
+    kStateFrameSize + 1 + 1 + 4 + kIdMaxPins * kPinRecordImageSize + kIdMaxKeys * (2 + kIdMaxKeyDer) +
+    kIdMaxFiles * (2 + kIdMaxFile);
+
 // 0 if `out` is too small or the type has no profile.
 std::size_t serialize_id_state(const IdCardState& state, std::uint64_t generation, std::span<std::uint8_t> out);
 // Checks the image and every field against the card type's profile. Parse into a scratch copy.

@@ -1,5 +1,5 @@
 // OpenPGP card application 3.4 (openpgp-card.md), card side. Firmware style: no exceptions,
-// no RTTI, no heap in the APDU path (mbedTLS allocates internally for bignums/keys).
+// no RTTI, no heap in the APDU path (the crypto implementation allocates internally for bignums/keys).
 #pragma once
 
 #include <array>
@@ -7,11 +7,10 @@
 #include <cstdint>
 #include <span>
 
-#include <mbedtls/pk.h>
-
 #include "qscd/codec/bytes.hpp"
 #include "qscd/codec/result.hpp"
 #include "qscd/sim/applet.hpp"
+#include "qscd/sim/card_crypto.hpp"
 #include "qscd/sim/platform.hpp"
 #include "qscd/sim/state.hpp"
 
@@ -22,7 +21,9 @@ inline constexpr std::array<std::uint8_t, 6> kOpenPgpAidPrefix = {0xD2, 0x76, 0x
 
 class OpenPgpApplet {
 public:
-    OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options = {});
+    // `image`: the card's buffer for state images (load, commit), at least the applet's largest image; shared
+    // with the card, which holds one applet at a time.
+    OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options, std::span<std::uint8_t> image);
     ~OpenPgpApplet();
     OpenPgpApplet(const OpenPgpApplet&) = delete;
     OpenPgpApplet& operator=(const OpenPgpApplet&) = delete;
@@ -56,7 +57,7 @@ private:
     ApduReply get_next_data(const ApduCommand& c, std::span<std::uint8_t> out);
     ApduReply put_data(const ApduCommand& c);
     ApduReply import_key(const ApduCommand& c);
-    std::uint16_t install_key(std::size_t slot, mbedtls_pk_context& pk, std::uint8_t status);
+    std::uint16_t install_key(std::size_t slot, crypto::Key& key, std::uint8_t status);
     ApduReply select_data(const ApduCommand& c);
     ApduReply verify(const ApduCommand& c);
     ApduReply change_reference_data(const ApduCommand& c);
@@ -71,9 +72,9 @@ private:
     std::uint16_t check_secret(PinRecord& record, ByteView secret);
     bool set_secret(PinRecord& record, ByteView secret);
     bool commit();
+    bool reload();
     void factory_defaults(const std::array<std::uint8_t, 4>& serial);
     bool parse_keys();
-    void free_key(std::size_t slot);
     ApduReply sign_with(std::size_t slot, ByteView input, std::span<std::uint8_t> out);
     std::size_t write_public_key(std::size_t slot, std::span<std::uint8_t> out);
     ApduReply write_do(std::uint32_t tag, std::span<std::uint8_t> out);
@@ -83,13 +84,12 @@ private:
     [[maybe_unused]] Clock& clock_;  // reserved (the card does not stamp key generation times, §9.1)
     CardOptions options_;
 
-    CardState state_;       // working copy
-    CardState committed_;   // last committed state (rollback target, parse scratch)
+    // The one copy of the state in RAM: commands change it, commit() writes it (or reloads the stored one).
+    CardState state_;
     std::uint64_t generation_ = 0;
     bool loaded_ = false;
-    std::array<std::uint8_t, kStateMaxImage> image_{};
-    std::array<mbedtls_pk_context, 3> keys_{};
-    std::array<bool, 3> key_ready_{};
+    std::span<std::uint8_t> image_;
+    std::array<crypto::Key, 3> keys_;
 
     // Volatile security status (§6.2): cleared by SELECT, reset and power off.
     bool pw1_81_ = false;

@@ -1,5 +1,6 @@
-// ISO 7816-4 PIN object of the card core, shared by every applet (OpenPGP, ID cards): a salted PBKDF2 hash
-// of the reference data and its retry counter. The rule that matters for tearing: the counter is
+// ISO 7816-4 PIN object of the card core, shared by every applet (OpenPGP, ID cards): a salted verifier of the
+// reference data (PBKDF2-HMAC-SHA256 with the record's own iteration count; 1 by default, i.e. one HMAC — why,
+// docs/security.md "The PIN verifier") and its retry counter. The rule that matters for tearing: the counter is
 // decremented and committed BEFORE the comparison, so cutting the power during VERIFY gives no free try.
 #pragma once
 
@@ -14,7 +15,9 @@ namespace qscd::sim {
 
 inline constexpr std::size_t kPinSaltSize = 16;
 inline constexpr std::size_t kPinHashSize = 32;          // PBKDF2-HMAC-SHA256 output
-inline constexpr std::uint32_t kDefaultPinIterations = 10000;
+// Iterations for PINs set from now on. Records keep their own count: a state written with another one (10 000
+// before issue 15) is verified with it and moves to the card's count at its next successful check.
+inline constexpr std::uint32_t kDefaultPinIterations = 1;
 inline constexpr std::size_t kPinMaxLength = 127;
 
 struct PinRecord {
@@ -43,6 +46,9 @@ enum class PinCheck : std::uint8_t {
 // Sets a new value with a fresh salt and `max_tries` tries (not committed). False if the KDF failed.
 bool pin_set(PinRecord& record, ByteView secret, std::uint32_t iterations, std::uint8_t max_tries, Random& random);
 // Compares `secret` with the record: decrement + commit, compare (constant time), reset + commit on success.
-PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, CommitHook commit);
+// On success a record whose iteration count is not `iterations` is re-derived with it and a fresh salt, in
+// the same commit as the reset (the migration of old records; no extra write).
+PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, std::uint32_t iterations,
+                   Random& random, CommitHook commit);
 
 }  // namespace qscd::sim

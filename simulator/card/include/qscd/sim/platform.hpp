@@ -1,5 +1,7 @@
 // Platform interface of the simulated card: what the card "hardware" offers the firmware.
-// Small and abstract so the card core (compiled -fno-exceptions -fno-rtti) never touches the OS.
+// Small and abstract so the card core (compiled -fno-exceptions -fno-rtti) never touches the OS. The card never
+// owns or deletes a platform object, so the destructors are protected and non-virtual: no vtable slot for
+// them, and deleting through the interface does not compile (host owners use HostStorage, host_platform.hpp).
 // Host implementations live in simulator/host/ (FileStorage, SystemRandom, SystemClock).
 #pragma once
 
@@ -22,31 +24,31 @@ enum class StorageStatus : std::uint8_t {
 // Persistent memory ("EEPROM"): the whole state image is loaded and committed at once.
 class Storage {
 public:
-    virtual ~Storage() = default;
     // Copies the stored image into `buffer`; `size` receives its length. Never modifies the store.
     virtual StorageStatus load(std::span<std::uint8_t> buffer, std::size_t& size) = 0;
     // Replaces the stored image atomically: afterwards either the old or the new image is stored.
     virtual StorageStatus commit(ByteView image) = 0;
+
+protected:
+    ~Storage() = default;
 };
 
 // True random source of the card.
 class Random {
 public:
-    virtual ~Random() = default;
     virtual void fill(std::span<std::uint8_t> out) = 0;
 
-    // mbedTLS f_rng adapter: pass `&random` as p_rng.
-    static int mbedtls_rng(void* self, unsigned char* out, std::size_t length) {
-        static_cast<Random*>(self)->fill(std::span<std::uint8_t>(out, length));
-        return 0;
-    }
+protected:
+    ~Random() = default;
 };
 
 // Wall clock (unix seconds).
 class Clock {
 public:
-    virtual ~Clock() = default;
     virtual std::uint64_t now() = 0;
+
+protected:
+    ~Clock() = default;
 };
 
 }  // namespace qscd::sim

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <span>
 
 #include "qscd/codec/bytes.hpp"
@@ -73,7 +74,7 @@ struct KeySlot {
     std::array<std::uint8_t, 20> ca_fingerprint{};    // CA/CB/CC
     std::array<std::uint8_t, 4> generation_date{};    // CE/CF/D0
     std::uint8_t key_status = 0;              // DE: 00 none, 01 generated, 02 imported
-    VarBytes<kMaxKeyDer> key_der;             // private key, mbedtls_pk_write_key_der
+    VarBytes<kMaxKeyDer> key_der;             // private key DER (crypto::write_der)
     VarBytes<kMaxCertificate> certificate;    // 7F21 occurrence (2 - slot)
 };
 
@@ -91,6 +92,22 @@ struct CardState {
     std::array<VarBytes<kMaxSpecialDo>, 4> private_do;  // 0101..0104
     std::array<KeySlot, 3> slots;
 };
+
+// Bytes of a PIN record in an image (state_image.hpp Writer::pin) and of an image around its payload.
+inline constexpr std::size_t kPinRecordImageSize = 1 + 1 + 4 + kPinSaltSize + kPinHashSize;
+inline constexpr std::size_t kStateFrameSize = kStateHeaderSize + 32;
+// Largest OpenPGP image: every field of CardState at its capacity (write_payload in state.cpp).
+inline constexpr std::size_t kOpenPgpMaxImage =
+    kStateFrameSize + 1 + 4 + 3 * kPinRecordImageSize + 1 + 4 + 2 * (2 + kMaxSpecialDo) + (2 + kMaxName) +
+    (2 + kMaxLanguage) + (2 + 1) + 4 * (2 + kMaxSpecialDo) +
+    3 * ((2 + kMaxAttributes) + 20 + 20 + 4 + 1 + (2 + kMaxKeyDer) + (2 + kMaxCertificate));
+
+// Puts a default-constructed T in place of `value` without a temporary (a card state does not fit the stack).
+template <class T>
+void reset_in_place(T& value) {
+    value.~T();
+    ::new (static_cast<void*>(&value)) T();
+}
 
 // Serializes `state` with `generation` into `out`; returns the image size, 0 if `out` is too small.
 std::size_t serialize_state(const CardState& state, std::uint64_t generation, std::span<std::uint8_t> out);

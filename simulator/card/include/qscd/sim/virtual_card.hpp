@@ -10,19 +10,27 @@
 #include <span>
 
 #include "qscd/codec/bytes.hpp"
+#include "qscd/sim/applet.hpp"
 #include "qscd/sim/id_card_applet.hpp"
+#include "qscd/sim/id_card_state.hpp"
 #include "qscd/sim/openpgp_applet.hpp"
 #include "qscd/sim/platform.hpp"
 #include "qscd/sim/state.hpp"
 
 namespace qscd::sim {
 
-// Minimum size of the response buffer passed to process(): 65536 data bytes + SW1 SW2.
-inline constexpr std::size_t kMaxResponseApdu = 65538;
+// Size of the response buffer passed to process(): the largest response the applets produce + SW1 SW2.
+// A longer Le (extended length, up to 65536) is answered in full all the same: no response is longer.
+inline constexpr std::size_t kMaxResponseApdu = kMaxResponseData + 2;
+// The card's one buffer for state images (load and commit), shared by whichever applet runs.
+inline constexpr std::size_t kImageBufferSize = kOpenPgpMaxImage > kIdMaxImage ? kOpenPgpMaxImage : kIdMaxImage;
 
 class VirtualCard {
 public:
     VirtualCard(Storage& storage, Random& random, Clock& clock, CardOptions options = {});
+    ~VirtualCard();
+    VirtualCard(const VirtualCard&) = delete;
+    VirtualCard& operator=(const VirtualCard&) = delete;
 
     // ATR of the OpenPGP test card (iso7816.md §9.4 with issuer data "TestSig").
     static ByteView atr();
@@ -31,7 +39,7 @@ public:
     CardType card_type() const { return type_; }
 
     // Loads the persistent state (the applet its card type names); the card answers 6F00 to everything
-    // until it has a state.
+    // until it has a state. A failed load of an image that was read leaves the card without a state.
     Result<LoadedState, StateError> load();
     // Factory-fresh card of CardOptions::card_type with the given serial, committed to the storage.
     StorageStatus format(const std::array<std::uint8_t, 4>& serial);
@@ -40,29 +48,46 @@ public:
     void reset();
     void power_off();
 
-    // One command APDU in, data + SW1 SW2 out (`response` ≥ kMaxResponseApdu bytes). Returns the length.
+    // One command APDU in, data + SW1 SW2 out (`response` ≥ kMaxResponseApdu bytes; a shorter one gets
+    // the rest through GET RESPONSE). Returns the length.
     std::size_t process(ByteView command, std::span<std::uint8_t> response);
 
-    const CardState& state() const { return applet_.state(); }
-    std::uint64_t generation() const { return type_ == CardType::OpenPgp ? applet_.generation() : id_applet_.generation(); }
-    OpenPgpApplet& applet() { return applet_; }
-    IdCardApplet& id_applet() { return id_applet_; }
+    // The card holds one applet at a time, the one of card_type(): the OpenPGP accessors are for an
+    // OpenPGP card, id_applet() for an ID card (the other aborts).
+    const CardState& state() const { return openpgp().state(); }
+    std::uint64_t generation() const { return is_openpgp() ? openpgp().generation() : id().generation(); }
+    OpenPgpApplet& applet() { return const_cast<OpenPgpApplet&>(openpgp()); }
+    IdCardApplet& id_applet() { return const_cast<IdCardApplet&>(id()); }
     // Whether a state is loaded (either applet).
-    bool loaded() const { return type_ == CardType::OpenPgp ? applet_.loaded() : id_applet_.loaded(); }
+    bool loaded() const { return is_openpgp() ? openpgp().loaded() : id().loaded(); }
 
 private:
+    bool is_openpgp() const { return type_ == CardType::OpenPgp; }
+    const OpenPgpApplet& openpgp() const;
+    const IdCardApplet& id() const;
+    // Replaces the applet by the one of `type` (empty, nothing loaded) unless it is that one already.
+    void use_applet(CardType type);
+    void construct_applet();  // of type_, in applet_
+    void destroy_applet();
     void clear_volatile();
     std::size_t respond(std::span<std::uint8_t> response, std::size_t data_length, std::uint32_t ne,
                         std::uint16_t sw);
     ApduReply dispatch(const ApduCommand& command);
 
     Storage& storage_;
+    Random& random_;
+    Clock& clock_;
     CardOptions options_;
-    OpenPgpApplet applet_;
-    IdCardApplet id_applet_;
+    std::array<std::uint8_t, kImageBufferSize> image_{};  // state images: load (card type too) and commit
+    // The applet of type_, constructed in place: the two never run at once, so they share the card's RAM.
+    union Applet {
+        Applet() {}
+        ~Applet() {}
+        OpenPgpApplet openpgp;
+        IdCardApplet id;
+    } applet_;
     CardType type_;
     bool selected_ = false;
-    std::array<std::uint8_t, kStateMaxImage> scratch_{};  // load(): reads the card type
 
     // Response chaining: the full response is kept here, `pending_` bytes from `pending_offset_`.
     std::array<std::uint8_t, kMaxResponseData> response_{};

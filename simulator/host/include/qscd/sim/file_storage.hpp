@@ -14,7 +14,7 @@
 
 #include <filesystem>
 
-#include "qscd/sim/platform.hpp"
+#include "qscd/sim/host_platform.hpp"
 
 namespace qscd::sim {
 
@@ -39,7 +39,7 @@ enum class Durability : std::uint8_t {
     Relaxed,  // no fsync: survives a process crash only (test / benchmark only, see above)
 };
 
-class FileStorage : public Storage {
+class FileStorage : public HostStorage {
 public:
     // Durability from QSCD_SIM_DURABILITY ("relaxed" -> Relaxed, anything else -> Full), POSIX calls.
     explicit FileStorage(std::filesystem::path path);

@@ -22,7 +22,7 @@ public:
                        CardOptions options = {});
     // Any storage (tests: MemoryStorage). No file lock. The storage must hold a state already,
     // unless `format_serial` is given: then a factory-fresh card with that serial is written first.
-    InProcessTransport(std::unique_ptr<Storage> storage, std::string description, CardOptions options = {},
+    InProcessTransport(std::unique_ptr<HostStorage> storage, std::string description, CardOptions options = {},
                        const std::array<std::uint8_t, 4>* format_serial = nullptr);
     ~InProcessTransport() override;
 
@@ -42,7 +42,7 @@ private:
     void unlock() noexcept;
     void reload_if_changed();
 
-    std::unique_ptr<Storage> storage_;
+    std::unique_ptr<HostStorage> storage_;
     SystemRandom random_;
     SystemClock clock_;
     std::unique_ptr<VirtualCard> card_;

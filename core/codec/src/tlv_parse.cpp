@@ -1,3 +1,5 @@
+// The allocation-free half of the BER-TLV codec: parsing, searching and writing into a caller's span
+// (the card side links only this).
 #include "qscd/codec/tlv.hpp"
 
 namespace qscd {
@@ -160,19 +162,6 @@ void TlvWriter::raw(ByteView bytes) {
         return;
     }
     for (std::uint8_t b : bytes) out_[pos_++] = b;
-}
-
-void append_tlv(Bytes& out, std::uint32_t tag, ByteView value) {
-    const std::size_t start = out.size();
-    out.resize(start + tag_size(tag) + length_size(value.size()) + value.size());
-    TlvWriter writer(std::span<std::uint8_t>(out).subspan(start));
-    writer.put(tag, value);
-}
-
-Bytes encode_tlv(std::uint32_t tag, ByteView value) {
-    Bytes out;
-    append_tlv(out, tag, value);
-    return out;
 }
 
 }  // namespace qscd
