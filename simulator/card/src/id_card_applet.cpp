@@ -576,7 +576,7 @@ ApduReply IdCardApplet::pso(const ApduCommand& c, std::span<std::uint8_t> out) {
     if (hash_length_ == 0) return sw_only(kConditions);
     const ApduReply reply = sign(se_key_, SignatureRequest::PsoHashThenCds, ByteView(hash_.data(), hash_length_), out);
     if (reply.sw == kOk) {
-        mbedtls_platform_zeroize(hash_.data(), hash_.size());
+        crypto::zeroize(hash_.data(), hash_.size());
         hash_length_ = 0;
     }
     return reply;
