@@ -16,6 +16,7 @@ packages=(
   pcscd vsmartcard-vpcd opensc pcsc-tools gnupg scdaemon iproute2 util-linux  # e2e: tests/e2e (private pcscd only)
   clang libclang-rt-14-dev valgrind strace  # robustness: libFuzzer targets (fuzz/), valgrind target; strace: bytes read (tests/cli)
   softhsm2 gnuplot-nox time          # benchmarks: SoftHSM2 as a peer, the chart, peak RSS
+  python3 binutils                  # the card core's stack report (simulator/tools/card_stack.py), nm in tests/firmware
 )
 
 sudo_cmd=()
