@@ -1,6 +1,7 @@
 // kill -9 loop (issue 6 item 3): starts `qscd sign` or `qscd pin change` on a simulated token again and
-// again, SIGKILLs it after a random delay spread over the command's measured running time (so kills land
-// before, inside and after the card's commits), then checks the token from what is on disk:
+// again and SIGKILLs it: half the runs after a random delay spread over the command's measured running
+// time (kills land before, inside and after the card's commits), the other half aimed: the driver waits
+// until the process holds the token's lock, then kills within 4 ms. Then it checks the token on disk:
 //   the state loads; the signature counter never decreases, grows by at most one per run and did grow
 //   when a sign completed; retry counters are never raised by a crash (only a correct PIN resets them);
 //   the SIG key is unchanged; the User PIN is one of the two candidates (the new one after a completed
@@ -98,6 +99,7 @@ private:
     std::vector<std::uint8_t> initial_key_;
     int current_ = 0;  // index of the User PIN the driver believes current
     std::size_t failures_ = 0;
+    bool aim_ = false;  // the next kill waits for the token's lock first (see run())
 };
 
 Snapshot Loop::snapshot() const {
@@ -160,7 +162,16 @@ Child Loop::spawn(const std::vector<std::string>& args, const std::map<std::stri
     }
     Child c;
     int status = 0;
-    if (kill_after) {
+    bool exited = false;
+    if (kill_after && aim_) {
+        // Aimed: wait until the child holds the token's lock (a card operation has begun), then kill
+        // after kill_after. A child that finishes first just completes.
+        while (!exited && !lock_held()) {
+            exited = ::waitpid(pid, &status, WNOHANG) == pid;
+            if (!exited) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+    }
+    if (kill_after && !exited) {
         std::this_thread::sleep_for(*kill_after);
         // Freeze it, then look whether it holds the card (an exited child is a zombie: no effect).
         ::kill(pid, SIGSTOP);
@@ -172,7 +183,7 @@ Child Loop::spawn(const std::vector<std::string>& args, const std::map<std::stri
             while (::waitpid(pid, &status, 0) < 0) {
             }
         }
-    } else {
+    } else if (!exited) {
         while (::waitpid(pid, &status, 0) < 0) {
         }
     }
@@ -297,7 +308,12 @@ int Loop::run() {
     for (std::size_t run = 1; run <= o_.runs; ++run) {
         const Snapshot before = snapshot();
         const bool is_sign = rng_() % 5 < 3;
-        const auto delay = std::chrono::microseconds(rng_() % static_cast<unsigned>(max_delay().count() + 1));
+        // Every other run on average is aimed: it waits for the card operation to begin and kills within
+        // the next 4 ms (a card operation is a small part of a qscd process's life: start-up, the token's
+        // discovery, policy and audit take most of it); the others spread over the whole run.
+        aim_ = !o_.max_delay_us && rng_() % 2 == 0;
+        const auto delay = aim_ ? std::chrono::microseconds(rng_() % 4001)
+                                : std::chrono::microseconds(rng_() % static_cast<unsigned>(max_delay().count() + 1));
         delay_sum_ms += static_cast<double>(delay.count()) / 1000.0;
         const Child c = is_sign ? sign(delay) : change(delay);
         note(c);
@@ -311,6 +327,7 @@ int Loop::run() {
         if (!c.completed && c.in_card) ++killed_in_card;
         if (after.pin >= 0) current_ = after.pin;
         // Crashes after the decrement can wear the tries down; a completed command restores them.
+        aim_ = false;
         if (after.pw1 <= 1) {
             ++recoveries;
             const Child r = sign(std::nullopt);
