@@ -30,7 +30,7 @@ Bytes ec_spki(profiles::KeyAlgorithm algorithm, ByteView point) {
     static const Bytes kEcPublicKey = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
     static const Bytes kP256 = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
     static const Bytes kP384 = {0x2B, 0x81, 0x04, 0x00, 0x22};
-    if (algorithm == profiles::KeyAlgorithm::Rsa2048) throw Error(ErrorCode::NotSupported, "RSA keys are not simulated yet");
+    if (algorithm == profiles::KeyAlgorithm::Rsa2048) throw Error(ErrorCode::InvalidArgument, "ec_spki: an RSA key has no EC point (spki_from_rsa)");
     Bytes algorithm_id;
     append_tlv(algorithm_id, 0x06, kEcPublicKey);
     append_tlv(algorithm_id, 0x06, algorithm == profiles::KeyAlgorithm::EcP256 ? kP256 : kP384);
