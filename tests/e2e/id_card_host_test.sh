@@ -110,6 +110,7 @@ contains "says why" "has no signature counter to compare with"
 # card id | type name | PIN2 tries | the PUK unblocks PIN2
 other_cards=(
   "finnish-id|Finnish ID card (FinEID v4)|5|no"
+  "latvian-id|Latvian eID card (IDEMIA v2)|3|yes"
 )
 for entry in "${other_cards[@]}"; do
   IFS='|' read -r card type tries has_puk <<<"$entry"
@@ -142,6 +143,10 @@ for entry in "${other_cards[@]}"; do
   expect 0 "$card: the signer is the card's certificate" -- openssl x509 -in "$work/$card.signer.pem" -noout -subject -ext keyUsage
   contains "$card: the holder's certificate" "Test Holder"
   contains "$card: nonRepudiation" "Non Repudiation"
+  if [ "$card" = latvian-id ]; then  # its keys are RSA-2048, generated on the card
+    expect 0 "$card: the certificate's key" -- openssl x509 -in "$work/$card.signer.pem" -noout -text
+    contains "$card: an RSA-2048 key" "Public-Key: (2048 bit)"
+  fi
   expect 0 "$card: --key auth signs with PIN1" -- env QSCD_PIN="$pin1" "$qscd" sign --reader "$reader" --in "$work/$card.txt" \
     --key auth --level basic --format raw -o "$work/$card.auth.sig"
   wrong=$(printf '9%.0s' $(seq ${#pin2}))

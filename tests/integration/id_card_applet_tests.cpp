@@ -402,8 +402,8 @@ TEST_CASE("id card: the simulator store creates an ID card and lists its type an
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("id card: a profile that is data only (Latvian, Estonian Thales) is neither formatted nor loaded") {
-    for (CardType type : {CardType::LatvianId, CardType::EstonianIdThales}) {
+TEST_CASE("id card: a profile that is data only (Estonian Thales) is neither formatted nor loaded") {
+    for (CardType type : {CardType::EstonianIdThales}) {
         qscd::sim::MemoryStorage storage;
         qscd::sim::SystemRandom random;
         qscd::sim::SystemClock clock;
@@ -413,10 +413,10 @@ TEST_CASE("id card: a profile that is data only (Latvian, Estonian Thales) is ne
         REQUIRE(card.format({0, 0, 0, 1}) != qscd::sim::StorageStatus::Ok);
         REQUIRE_FALSE(storage.image().has_value());
     }
-    // An Estonian image whose type byte says Latvian: refused as corrupted (checksum fixed up).
+    // An Estonian image whose type byte says Estonian Thales: refused as corrupted (checksum fixed up).
     IdSim sim;
     Bytes image = *sim.storage.image();
-    image[qscd::sim::kStateHeaderSize] = static_cast<std::uint8_t>(CardType::LatvianId);
+    image[qscd::sim::kStateHeaderSize] = static_cast<std::uint8_t>(CardType::EstonianIdThales);
     std::uint8_t digest[32];
     REQUIRE(mbedtls_sha256(image.data(), image.size() - 32, digest, 0) == 0);
     std::copy(digest, digest + 32, image.end() - 32);

@@ -92,7 +92,13 @@ struct IdSim {
     void select_auth() { REQUIRE(sw(cmd(0xA4, 0x04, 0x0C, Bytes(ee::kAuthAid.begin(), ee::kAuthAid.end()))) == 0x9000); }
     void select_qscd() { REQUIRE(sw(cmd(0xA4, 0x04, 0x0C, Bytes(ee::kQscdAid.begin(), ee::kQscdAid.end()))) == 0x9000); }
 
+    // The public key: the EC point, or (the Latvian card's RSA-2048 keys, 270 bytes: extended Le) the modulus.
     Bytes generate(std::uint8_t key) {
+        if (type == qscd::sim::CardType::LatvianId) {
+            Resp r = send(Bytes{0x00, 0x47, 0x80, 0x00, 0x00, 0x00, 0x03, 0x84, 0x01, key, 0x00, 0x00});
+            REQUIRE(r.sw == 0x9000);
+            return simtest::pubkey_field(r.data, 0x81);
+        }
         Resp r = send(cmd(0x47, 0x80, 0x00, Bytes{0x84, 0x01, key}, 0));
         REQUIRE(r.sw == 0x9000);
         return simtest::pubkey_field(r.data, 0x86);

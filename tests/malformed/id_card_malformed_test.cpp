@@ -132,8 +132,29 @@ std::vector<Case> finnish_cases() {
     return cases;
 }
 
+// The Latvian card (IDEMIA v2 profile, RSA-2048): its own forms, each with one fault.
+std::vector<Case> latvian_cases() {
+    std::vector<Case> cases = transport_cases();
+    // PINs: FF padding to 12 only; PIN2 85 local to ADF2.
+    cases.push_back({with(hex("00 20 00 01 0C"), block("1234", 12, 0x00)), 0x6A80});
+    cases.push_back({hex("00 20 00 01 04 31 32 33 34"), 0x6700});
+    cases.push_back({with(hex("00 20 00 85 0C"), block("123456")), 0x6A88});  // from the MF
+    // Security environment: the Estonian card's EC form, and no form from the MF.
+    cases.push_back({hex("00 22 41 B6 06 80 01 54 84 01 9F"), 0x6A80});
+    cases.push_back({hex("00 22 41 B6 06 80 01 42 84 01 9F"), 0x6A80});
+    // Operations without an environment: the bare hash, the DigestInfo.
+    cases.push_back({with(hex("00 2A 9E 9A 20"), Bytes(32, 1)), 0x6985});
+    cases.push_back({with(hex("00 88 00 00 33"), Bytes(51, 1)), 0x6985});
+    // GET DATA: the IDEMIA query only; no key generation after activation.
+    cases.push_back({hex("00 CB 00 FF 05 A0 03 83 01 01 00"), 0x6A86});
+    cases.push_back({hex("00 47 80 00 03 84 01 81 00"), 0x6985});
+    return cases;
+}
+
 void run_malformed(IdSim& sim, const char* label) {
-    const auto cases = sim.type == CardType::FinnishIdV4 ? finnish_cases() : malformed_cases();
+    const auto cases = sim.type == CardType::FinnishIdV4 ? finnish_cases()
+                       : sim.type == CardType::LatvianId ? latvian_cases()
+                                                         : malformed_cases();
     const Bytes before = *sim.storage.image();
     const std::size_t commits = sim.storage.commit_count;
     std::size_t checked = 0;
@@ -393,6 +414,16 @@ TEST_CASE("finnish id card malformed commands: exact SW, state image unchanged, 
     sim.select_pkcs15();
     REQUIRE(sim.sw(cmd(0x20, 0x00, 0x82, block("123456", 12, 0x00))) == 0x9000);
     run_malformed(sim, "FinEID v4, after verification");
+}
+
+TEST_CASE("latvian id card malformed commands: exact SW, state image unchanged, before and after PIN verification",
+          "[malformed][sim][id-card]") {
+    IdSim sim(CardType::LatvianId, true);  // two RSA-2048 keys generated once for both runs
+    run_malformed(sim, "Latvian IDEMIA v2, unverified");
+    REQUIRE(sim.sw(cmd(0x20, 0x00, 0x01, block("1234"))) == 0x9000);
+    sim.select_qscd();
+    REQUIRE(sim.sw(cmd(0x20, 0x00, 0x85, block("123456"))) == 0x9000);
+    run_malformed(sim, "Latvian IDEMIA v2, after verification");
 }
 
 TEST_CASE("finnish id card never export: no response in any security state contains either private key",

@@ -63,8 +63,8 @@ void add_sim_commands(CLI::App& app, GlobalOptions& global) {
     auto* create_cmd = sim->add_subcommand("create", "create a simulated OpenPGP card with a key and a TEST certificate");
     auto o = std::make_shared<CreateOptions>();
     create_cmd->add_option("--name,-n", o->name, "token name: letters, digits, '-', '_'")->capture_default_str();
-    create_cmd->add_option("--card", o->card, "card application: openpgp, or the national ID card it simulates (estonian-id, finnish-id)")
-        ->check(CLI::IsMember({"openpgp", "estonian-id", "finnish-id"}))
+    create_cmd->add_option("--card", o->card, "card application: openpgp, or the national ID card it simulates (estonian-id, finnish-id, latvian-id)")
+        ->check(CLI::IsMember({"openpgp", "estonian-id", "finnish-id", "latvian-id"}))
         ->capture_default_str();
     create_cmd->add_option("--algo,-a", o->algorithm, "key algorithm (openpgp cards; an ID card has its profile's keys)")
         ->check(CLI::IsMember({"p256", "p384", "rsa2048", "rsa3072", "rsa4096"}))

@@ -28,10 +28,17 @@ crypto::Curve curve_of(KeyAlgorithm algorithm) {
     switch (algorithm) {
         case KeyAlgorithm::EcP256: return crypto::Curve::P256;
         case KeyAlgorithm::EcP384: return crypto::Curve::P384;
-        case KeyAlgorithm::Rsa2048: break;  // (not simulated yet)
+        case KeyAlgorithm::Rsa2048: break;
     }
     return crypto::Curve::None;
 }
+
+constexpr unsigned kRsaBits = 2048;
+constexpr std::size_t kRsaModulusBytes = kRsaBits / 8;
+// DigestInfo prefix of SHA-256 (RFC 8017 §9.2 note 1): what the Latvian card puts before the bare hash of
+// PSO:CDS ([R] eid-cards.md).
+constexpr std::uint8_t kSha256DigestInfoPrefix[19] = {0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                                      0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
 
 constexpr char kHexDigits[] = "0123456789ABCDEF";
 
@@ -545,10 +552,27 @@ ApduReply IdCardApplet::sign(std::size_t k, SignatureRequest request, ByteView i
     for (std::size_t i = 0; i < profile_->pins.size(); ++i)
         if (profile_->pins[i].reference == key.pin_reference) pin = i;
     if (pin == kNone || !verified_[pin]) return sw_only(kSecurity);
-    const crypto::Curve curve = curve_of(key.algorithm);
-    if (curve == crypto::Curve::None || key.encoding != profiles::SignatureEncoding::RawRS)
-        return sw_only(kConditions);
-    const std::size_t n = crypto::sign_ecdsa(keys_[k], curve, input, out, random_);
+    std::size_t n = 0;
+    if (key.algorithm == KeyAlgorithm::Rsa2048) {
+        if (key.encoding != profiles::SignatureEncoding::Pkcs1v15) return sw_only(kConditions);
+        // PKCS#1 v1.5 (RFC 8017 §8.2.1) over a DigestInfo: the host's (INTERNAL AUTHENTICATE, 51 bytes) or, for
+        // the bare SHA-256 hash of PSO:CDS, the one the card builds.
+        std::array<std::uint8_t, sizeof kSha256DigestInfoPrefix + crypto::kSha256Size> digest_info{};
+        ByteView to_sign = input;
+        if (!key.digest_info) {
+            if (input.size() != crypto::kSha256Size) return sw_only(kWrongLength);
+            std::copy(std::begin(kSha256DigestInfoPrefix), std::end(kSha256DigestInfoPrefix), digest_info.begin());
+            std::copy(input.begin(), input.end(), digest_info.begin() + sizeof kSha256DigestInfoPrefix);
+            to_sign = ByteView(digest_info.data(), digest_info.size());
+        }
+        n = crypto::sign_rsa_pkcs1(keys_[k], to_sign, out, random_);
+        crypto::zeroize(digest_info.data(), digest_info.size());
+    } else {
+        const crypto::Curve curve = curve_of(key.algorithm);
+        if (curve == crypto::Curve::None || key.encoding != profiles::SignatureEncoding::RawRS)
+            return sw_only(kConditions);
+        n = crypto::sign_ecdsa(keys_[k], curve, input, out, random_);
+    }
     if (n == 0) return sw_only(kNoPrecise);
     // Sole control: a signature PIN is good for one signature.
     if (profile_->pins[pin].one_operation) verified_[pin] = false;
@@ -591,6 +615,7 @@ ApduReply IdCardApplet::internal_authenticate(const ApduCommand& c, std::span<st
 // ---- personalisation (before ACTIVATE FILE) --------------------------------------------------------
 
 std::size_t IdCardApplet::write_public_key(std::size_t k, std::span<std::uint8_t> out) {
+    if (crypto::is_rsa(keys_[k])) return write_rsa_public_key(k, out);
     std::array<std::uint8_t, crypto::kMaxEcPoint> point{};
     const std::size_t n = crypto::ec_point(keys_[k], point);
     if (n == 0) return 0;
@@ -602,8 +627,31 @@ std::size_t IdCardApplet::write_public_key(std::size_t k, std::span<std::uint8_t
     return iw.overflowed() || w.overflowed() ? 0 : w.size();
 }
 
+// An RSA key: 7F49 82 LL LL { 81 82 01 00 <n> 82 <len> <e> } (ISO 7816-8 §5.1, the tags of OpenPGP card 3.4
+// §7.2.14), 270 bytes for RSA-2048 and e = 65537: longer than a short Le, so it comes back through GET
+// RESPONSE chaining or at once after an extended Le. The modulus is written in place (no copy on the stack).
+std::size_t IdCardApplet::write_rsa_public_key(std::size_t k, std::span<std::uint8_t> out) {
+    constexpr std::size_t kModulusAt = 5 + 4;  // after 7F49 82 LL LL and 81 82 01 00
+    if (crypto::rsa_modulus_bytes(keys_[k]) != kRsaModulusBytes || out.size() < kModulusAt + kRsaModulusBytes + 2 + 8)
+        return 0;
+    std::array<std::uint8_t, 8> e{};
+    const std::size_t e_length = crypto::rsa_public(keys_[k], out.subspan(kModulusAt, kRsaModulusBytes), e);
+    if (e_length == 0 || e_length > e.size()) return 0;
+    const std::size_t inner = 4 + kRsaModulusBytes + 2 + e_length;
+    const std::uint8_t header[kModulusAt] = {0x7F, 0x49, 0x82, static_cast<std::uint8_t>(inner >> 8),
+                                             static_cast<std::uint8_t>(inner), 0x81, 0x82,
+                                             static_cast<std::uint8_t>(kRsaModulusBytes >> 8),
+                                             static_cast<std::uint8_t>(kRsaModulusBytes)};
+    std::copy(std::begin(header), std::end(header), out.begin());
+    std::size_t at = kModulusAt + kRsaModulusBytes;
+    out[at++] = 0x82;
+    out[at++] = static_cast<std::uint8_t>(e_length);
+    std::copy_n(e.begin(), e_length, out.begin() + static_cast<std::ptrdiff_t>(at));
+    return at + e_length;
+}
+
 // GENERATE ASYMMETRIC KEY PAIR 00 47 80|81 00 84 01 <key ref> (ISO 7816-8 §5.1): 80 generates the key on the
-// card, 81 reads its public key; both answer 7F49 { 86 point }. The private key never leaves the card.
+// card, 81 reads its public key; both answer 7F49 { 86 point } (EC) or 7F49 { 81 n, 82 e } (RSA). The private key never leaves the card.
 ApduReply IdCardApplet::generate(const ApduCommand& c, std::span<std::uint8_t> out) {
     if (state_.life_cycle != kIdLifeCyclePersonalisation) return sw_only(kConditions);
     if ((c.p1 != 0x80 && c.p1 != 0x81) || c.p2 != 0x00) return sw_only(kBadP1P2);
@@ -617,10 +665,15 @@ ApduReply IdCardApplet::generate(const ApduCommand& c, std::span<std::uint8_t> o
         const std::size_t n = write_public_key(k, out);
         return n ? ApduReply{n, kOk} : sw_only(kNoPrecise);
     }
-    const crypto::Curve curve = curve_of(profile_->keys[k].algorithm);
-    if (curve == crypto::Curve::None) return sw_only(kConditions);
+    const KeyAlgorithm algorithm = profile_->keys[k].algorithm;
+    const crypto::Curve curve = curve_of(algorithm);
     crypto::Key key;
-    if (!crypto::generate_ec(key, curve, random_)) return sw_only(kNoPrecise);
+    if (algorithm == KeyAlgorithm::Rsa2048) {
+        if (!crypto::generate_rsa(key, kRsaBits, random_)) return sw_only(kNoPrecise);
+    } else {
+        if (curve == crypto::Curve::None) return sw_only(kConditions);
+        if (!crypto::generate_ec(key, curve, random_)) return sw_only(kNoPrecise);
+    }
     // DER straight into the state (no copy on the stack); a failed commit reloads the stored one.
     auto& der = state_.keys[k];
     der.length = static_cast<std::uint16_t>(crypto::write_der(key, der.data));

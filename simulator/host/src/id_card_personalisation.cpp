@@ -5,6 +5,7 @@
 #include "qscd/codec/apdu.hpp"
 #include "qscd/codec/tlv.hpp"
 #include "qscd/error.hpp"
+#include "qscd/signing/crypto.hpp"
 
 namespace qscd::sim {
 
@@ -29,7 +30,7 @@ Bytes ec_spki(profiles::KeyAlgorithm algorithm, ByteView point) {
     static const Bytes kEcPublicKey = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
     static const Bytes kP256 = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
     static const Bytes kP384 = {0x2B, 0x81, 0x04, 0x00, 0x22};
-    if (algorithm == profiles::KeyAlgorithm::Rsa2048) throw Error(ErrorCode::NotSupported, "RSA keys are not simulated yet");
+    if (algorithm == profiles::KeyAlgorithm::Rsa2048) throw Error(ErrorCode::InvalidArgument, "ec_spki: an RSA key has no EC point (spki_from_rsa)");
     Bytes algorithm_id;
     append_tlv(algorithm_id, 0x06, kEcPublicKey);
     append_tlv(algorithm_id, 0x06, algorithm == profiles::KeyAlgorithm::EcP256 ? kP256 : kP384);
@@ -47,14 +48,26 @@ void personalise_id_card(Transport& transport, const profiles::CardProfile& prof
         const profiles::Application& app = profile.applications[key.application];
         const Bytes aid(app.aid.begin(), app.aid.end());
         transmit(transport, CommandApdu(0x00, 0xA4, 0x04, 0x0C, aid), "SELECT application");
-        // GENERATE ASYMMETRIC KEY PAIR on the card (ISO 7816-8 §5.1).
-        const Bytes reply = transmit(transport, CommandApdu(0x00, 0x47, 0x80, 0x00, Bytes{0x84, 0x01, key.reference}, 256),
+        // GENERATE ASYMMETRIC KEY PAIR on the card (ISO 7816-8 §5.1). An RSA-2048 public key (270 bytes) does
+        // not fit a short Le: asked with an extended Le (ISO 7816-4 §5.1), as both card paths carry it.
+        const bool rsa = key.algorithm == profiles::KeyAlgorithm::Rsa2048;
+        const Bytes reply = transmit(transport,
+                                     CommandApdu(0x00, 0x47, 0x80, 0x00, Bytes{0x84, 0x01, key.reference}, rsa ? 65536 : 256),
                                      "GENERATE ASYMMETRIC KEY PAIR");
         auto outer = find_tlv(reply, 0x7F49);
         if (!outer) throw Error(ErrorCode::CardError, "personalisation: no public key template in the card's answer");
-        auto point = find_tlv(outer->value, 0x86);
-        if (!point) throw Error(ErrorCode::CardError, "personalisation: no public point in the card's answer");
-        const Bytes certificate = issue(key, ec_spki(key.algorithm, point->value));
+        Bytes spki;
+        if (rsa) {
+            auto modulus = find_tlv(outer->value, 0x81);
+            auto exponent = find_tlv(outer->value, 0x82);
+            if (!modulus || !exponent) throw Error(ErrorCode::CardError, "personalisation: no RSA public key in the card's answer");
+            spki = spki_from_rsa(modulus->value, exponent->value);
+        } else {
+            auto point = find_tlv(outer->value, 0x86);
+            if (!point) throw Error(ErrorCode::CardError, "personalisation: no public point in the card's answer");
+            spki = ec_spki(key.algorithm, point->value);
+        }
+        const Bytes certificate = issue(key, spki);
         const profiles::FileProfile& file = profile.files[key.certificate];
         if (certificate.size() > file.max_size)
             throw Error(ErrorCode::InvalidArgument, "personalisation: certificate larger than its file on the card");

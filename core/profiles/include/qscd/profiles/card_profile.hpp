@@ -19,7 +19,7 @@ using Bytes = std::span<const std::uint8_t>;
 enum class CardType : std::uint8_t {
     OpenPgp = 0,     // the OpenPGP card 3.4 test card (not a profile of this library)
     EstonianId = 1,  // Estonian ID card, IDEMIA, issued 2018-2025
-    LatvianId = 2,   // Latvian eID card, IDEMIA v2 (profile data only: not simulated yet)
+    LatvianId = 2,   // Latvian eID card, IDEMIA v2
     FinnishIdV4 = 3, // Finnish ID card, FinEID v4
     EstonianIdThales = 4,  // Estonian ID card, Thales, issued from December 2025 (profile data only)
 };

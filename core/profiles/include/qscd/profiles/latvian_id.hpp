@@ -1,4 +1,4 @@
-// Latvian eID card, IDEMIA v2, RSA-2048 keys. PROFILE DATA ONLY: the simulator does not make this card yet.
+// Latvian eID card, IDEMIA v2, RSA-2048 keys; simulated (qscd sim create --card latvian-id).
 //
 // Sources (facts only; no code taken):
 //  [W]  web-eid libelectronic-id src/electronic-ids/pcsc/LatEIDIDEMIAv2.cpp/.hpp and its base EIDIDEMIA.cpp
@@ -71,7 +71,7 @@ inline constexpr std::array<FileProfile, 2> kFiles = {
 inline constexpr CardProfile kProfile{
     CardType::LatvianId, "latvian-id", "Latvian eID card (IDEMIA v2)",
     kAtrs, kApplications, kPins, kKeys, kFiles,
-    RetryReporting::GetDataIdemia, false, 0xB5, false,
+    RetryReporting::GetDataIdemia, false, 0xB5, true,
 };
 
 }  // namespace qscd::profiles::latvian_id

@@ -81,6 +81,7 @@ private:
 
     ApduReply sign(std::size_t key, profiles::SignatureRequest request, ByteView input, std::span<std::uint8_t> out);
     std::size_t write_public_key(std::size_t key, std::span<std::uint8_t> out);
+    std::size_t write_rsa_public_key(std::size_t key, std::span<std::uint8_t> out);
 
     bool commit();
     bool reload();
