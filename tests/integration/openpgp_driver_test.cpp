@@ -383,7 +383,7 @@ bool any_verify(const std::vector<std::string>& commands) {
 
 }  // namespace
 
-TEST_CASE("the reader's PIN pad: NotSupported for now, and the card sees no VERIFY", "[driver][pin_entry]") {
+TEST_CASE("ReaderPinPad on a transport without a PIN pad (the in-process simulator): NotSupported, and the card sees no VERIFY", "[driver][pin_entry]") {
     auto token = fresh_token();
     token->generate_key(Pin(kAdminPin), KeySlot::Signature, KeyType::EcP256);
     auto key = token->key("SIG");
