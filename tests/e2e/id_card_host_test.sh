@@ -11,20 +11,9 @@
 #
 #   tests/e2e/private_pcscd.sh -- bash tests/e2e/id_card_host_test.sh path/to/qscd path/to/qscd-sim
 set -uo pipefail
-qscd=${1:?path to qscd}
-export QSCD_SIM=${2:?path to qscd-sim}
-: "${QSCD_E2E_DIR:?run me under tests/e2e/private_pcscd.sh}"
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib.sh"
-. "$here/../support/assert.sh"
-
-work="$QSCD_E2E_DIR/idhost"
-mkdir -p "$work"
-export QSCD_SIM_DIR="$work/state"
-unset QSCD_PIN QSCD_PUK QSCD_NEW_PIN
+. "$(dirname "$0")/e2e_prelude.sh" "$1" "$2" idhost
 reader="Virtual PCD 00 00"
 pki="$QSCD_SIM_DIR/test-pki"
-matches() { if grep -qE -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no /$2/ in: $out"; fi; }
 
 finish_all() {
   stop_sim >/dev/null 2>&1

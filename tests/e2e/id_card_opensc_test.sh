@@ -7,21 +7,7 @@
 #
 #   tests/e2e/private_pcscd.sh -- bash tests/e2e/id_card_opensc_test.sh path/to/qscd path/to/qscd-sim
 set -uo pipefail
-qscd=${1:?path to qscd}
-export QSCD_SIM=${2:?path to qscd-sim}
-: "${QSCD_E2E_DIR:?run me under tests/e2e/private_pcscd.sh}"
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib.sh"
-. "$here/../support/assert.sh"
-
-work="$QSCD_E2E_DIR/idcard"
-mkdir -p "$work"
-export QSCD_SIM_DIR="$work/state"
-unset OPENSC_CONF
-multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
-p11="/usr/lib/$multiarch/opensc-pkcs11.so"
-matches() { if grep -qE -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no /$2/ in: $out"; fi; }
-
+. "$(dirname "$0")/e2e_prelude.sh" "$1" "$2" idcard
 finish_all() {
   stop_sim >/dev/null 2>&1
   if [ "$failed" != 0 ]; then echo "---- qscd-sim log ----"; tail -60 "$QSCD_SIM_LOG" 2>/dev/null; fi

@@ -6,24 +6,9 @@
 # Run it under the private pcscd harness:
 #   tests/e2e/private_pcscd.sh -- bash tests/e2e/interop_test.sh path/to/qscd path/to/qscd-sim
 set -uo pipefail
-qscd=${1:?path to qscd}
-export QSCD_SIM=${2:?path to qscd-sim}
-: "${QSCD_E2E_DIR:?run me under tests/e2e/private_pcscd.sh}"
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib.sh"
-
-work="$QSCD_E2E_DIR/interop"
-mkdir -p "$work"
-export QSCD_SIM_DIR="$work/state"
-unset QSCD_PIN QSCD_NEW_PIN QSCD_ADMIN_PIN QSCD_RESET_CODE OPENSC_CONF
-multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
-p11="/usr/lib/$multiarch/opensc-pkcs11.so"
-pcsclite="/usr/lib/$multiarch/libpcsclite.so.1"
+. "$(dirname "$0")/e2e_prelude.sh" "$1" "$2" interop
 reader0="Virtual PCD 00 00" reader1="Virtual PCD 00 01"
 
-. "$(dirname "$0")/../support/assert.sh"
-matches() { if grep -qE -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no /$2/ in: $out"; fi; }
-same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 finish() {

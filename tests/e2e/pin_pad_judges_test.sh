@@ -7,20 +7,8 @@
 # PIN request (so no PIN passes through gpg-agent). openssl / gpg verify.
 #   $1 = qscd, $2 = qscd-sim; run under private_pcscd.sh --pinpad-driver
 set -uo pipefail
-qscd=${1:?path to qscd}
-export QSCD_SIM=${2:?path to qscd-sim}
-: "${QSCD_E2E_DIR:?run me under tests/e2e/private_pcscd.sh}"
+. "$(dirname "$0")/e2e_prelude.sh" "$1" "$2" judges
 [ "${QSCD_READER_NAME:-}" = "QSCD PIN Pad" ] || { echo "run under private_pcscd.sh --pinpad-driver"; exit 1; }
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib.sh"
-. "$here/../support/assert.sh"
-work="$QSCD_E2E_DIR/judges"
-mkdir -p "$work"
-export QSCD_SIM_DIR="$work/state"
-unset QSCD_PIN QSCD_NEW_PIN QSCD_ADMIN_PIN QSCD_RESET_CODE OPENSC_CONF
-multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
-p11="/usr/lib/$multiarch/opensc-pkcs11.so"
-pcsclite="/usr/lib/$multiarch/libpcsclite.so.1"
 r0="QSCD PIN Pad 00 00" r1="QSCD PIN Pad 00 01"
 finish_all() {
   [ -n "${GNUPGHOME:-}" ] && { gpgconf --kill scdaemon; gpgconf --kill gpg-agent; } >/dev/null 2>&1

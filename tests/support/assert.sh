@@ -2,6 +2,8 @@
 #   ok MSG / bad MSG                 count a pass / failure
 #   expect CODE MSG -- COMMAND...    run COMMAND (stdin closed), check its exit code; output in $out
 #   contains MSG TEXT / lacks MSG TEXT   check $out
+#   matches MSG REGEX                check $out against an extended regular expression
+#   same MSG A B                     check two values are equal
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   - $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
@@ -12,6 +14,8 @@ expect() {
 }
 contains() { if grep -qF -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no '$2' in: $out"; fi; }
 lacks() { if grep -qF -- "$2" <<<"$out"; then bad "$1: '$2' in: $out"; else ok "$1"; fi; }
+matches() { if grep -qE -- "$2" <<<"$out"; then ok "$1"; else bad "$1: no /$2/ in: $out"; fi; }
+same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" = 0 ]
