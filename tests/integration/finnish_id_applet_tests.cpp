@@ -12,57 +12,10 @@ using qscd::sim::CardType;
 
 namespace {
 
-struct FinSim {
-    qscd::sim::MemoryStorage storage;
-    qscd::sim::SystemRandom random;
-    qscd::sim::SystemClock clock;
-    std::unique_ptr<qscd::sim::VirtualCard> card;
-    std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(qscd::sim::kMaxResponseApdu);
-    Bytes auth_point, sign_point;
-    Bytes auth_cert = fake_certificate(900, 0x31), sign_cert = fake_certificate(1100, 0x42);
+// The shared ID-card rig, personalised the FinEID way (keys in the PKCS#15 application, certificate EFs by path).
+struct FinSim : IdSim {
+    FinSim() : IdSim(CardType::FinnishIdV4, true) {}
 
-    FinSim() {
-        card = make_card();
-        REQUIRE(card->format({0x00, 0x00, 0x00, 0x02}) == qscd::sim::StorageStatus::Ok);
-        card->power_on();
-        select_pkcs15();
-        auth_point = generate(0x01);
-        sign_point = generate(0x02);
-        write_file(hex("43 31"), auth_cert);
-        write_file(hex("50 16 43 32"), sign_cert);
-        REQUIRE(sw("00 44 00 00") == 0x9000);
-    }
-    std::unique_ptr<qscd::sim::VirtualCard> make_card() {
-        qscd::sim::CardOptions options;
-        options.pin_iterations = 1000;
-        options.card_type = CardType::FinnishIdV4;
-        return std::make_unique<qscd::sim::VirtualCard>(storage, random, clock, options);
-    }
-    Resp send(const Bytes& command) {
-        const std::size_t n = card->process(command, buffer);
-        REQUIRE(n >= 2);
-        return simtest::split(Bytes(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n)));
-    }
-    Resp send(const std::string& h) { return send(hex(h)); }
-    std::uint16_t sw(const std::string& h) { return send(h).sw; }
-    std::uint16_t sw(const Bytes& c) { return send(c).sw; }
-
-    // [W] SELECT_MAIN_AID: 00 A4 04 0C <PKCS#15 AID>.
-    void select_pkcs15() { REQUIRE(sw(cmd(0xA4, 0x04, 0x0C, Bytes(fi::kPkcs15Aid.begin(), fi::kPkcs15Aid.end()))) == 0x9000); }
-    Bytes generate(std::uint8_t key) {
-        Resp r = send(cmd(0x47, 0x80, 0x00, Bytes{0x84, 0x01, key}, 0));
-        REQUIRE(r.sw == 0x9000);
-        return simtest::pubkey_field(r.data, 0x86);
-    }
-    void write_file(const Bytes& path, const Bytes& content) {
-        REQUIRE(sw(cmd(0xA4, 0x08, 0x0C, path)) == 0x9000);
-        for (std::size_t off = 0; off < content.size(); off += 200) {
-            const std::size_t n = std::min<std::size_t>(200, content.size() - off);
-            REQUIRE(sw(cmd(0xD6, static_cast<std::uint8_t>(off >> 8), static_cast<std::uint8_t>(off),
-                           Bytes(content.begin() + static_cast<std::ptrdiff_t>(off),
-                                 content.begin() + static_cast<std::ptrdiff_t>(off + n)))) == 0x9000);
-        }
-    }
     // [W] pinRetriesLeft: GET DATA 00 CB 00 FF 05 A0 03 83 01 <ref> 00, the tries at byte 20.
     int tries(std::uint8_t reference) {
         Resp r = send(cmd(0xCB, 0x00, 0xFF, Bytes{0xA0, 0x03, 0x83, 0x01, reference}, 0));

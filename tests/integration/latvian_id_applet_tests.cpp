@@ -20,32 +20,6 @@ namespace {
 const Bytes kSha256DigestInfoPrefix = {0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
                                        0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
 
-struct LvCard {
-    qscd::sim::MemoryStorage storage;
-    qscd::sim::SystemRandom random;
-    qscd::sim::SystemClock clock;
-    std::unique_ptr<qscd::sim::VirtualCard> card;
-    std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(qscd::sim::kMaxResponseApdu);
-
-    std::unique_ptr<qscd::sim::VirtualCard> make_card() {
-        qscd::sim::CardOptions options;
-        options.pin_iterations = 1000;
-        options.card_type = CardType::LatvianId;
-        return std::make_unique<qscd::sim::VirtualCard>(storage, random, clock, options);
-    }
-    Resp send(const Bytes& command) {
-        const std::size_t n = card->process(command, buffer);
-        REQUIRE(n >= 2);
-        return simtest::split(Bytes(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n)));
-    }
-    Resp send(const std::string& h) { return send(hex(h)); }
-    std::uint16_t sw(const std::string& h) { return send(h).sw; }
-    std::uint16_t sw(const Bytes& c) { return send(c).sw; }
-    void select_aid(const Bytes& aid) { REQUIRE(sw(cmd(0xA4, 0x04, 0x0C, aid)) == 0x9000); }
-    void select_auth() { select_aid(Bytes(ee::kAuthAid.begin(), ee::kAuthAid.end())); }
-    void select_qscd() { select_aid(Bytes(ee::kQscdAid.begin(), ee::kQscdAid.end())); }
-};
-
 // One personalised card per test program: its stored image, the SPKIs of its two keys.
 struct Personalised {
     std::vector<std::uint8_t> image;
@@ -60,10 +34,7 @@ Bytes spki_of(const Bytes& answer) {
 const Personalised& personalised() {
     static const Personalised p = [] {
         Personalised out;
-        LvCard c;
-        c.card = c.make_card();
-        REQUIRE(c.card->format({0x00, 0x00, 0x00, 0x03}) == qscd::sim::StorageStatus::Ok);
-        c.card->power_on();
+        IdSim c(CardType::LatvianId, false);  // formatted, keys generated below
         // Authentication key: short Le 00, the rest of the answer through GET RESPONSE (ISO 7816-4 §5.3.4).
         c.select_auth();
         Resp first = c.send("00 47 80 00 03 84 01 81 00");
@@ -96,12 +67,10 @@ const Personalised& personalised() {
 }
 
 // A card loaded from a copy of the personalised card's state.
-struct Loaded : LvCard {
-    Loaded() {
+struct Loaded : IdSim {
+    Loaded() : IdSim(CardType::LatvianId, false) {
         storage.set_image(personalised().image);
-        card = make_card();
-        REQUIRE(card->load().ok());
-        card->power_on();
+        reload();
     }
 };
 
