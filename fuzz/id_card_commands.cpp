@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "card_invariants.hpp"
 #include "framing.hpp"
 #include "qscd/codec/apdu.hpp"
 #include "qscd/codec/tlv.hpp"
@@ -22,10 +23,7 @@ using namespace qscd;
 
 namespace {
 
-[[noreturn]] void violated(const char* what) {
-    std::fprintf(stderr, "id_card_commands invariant violated: %s\n", what);
-    std::abort();
-}
+[[noreturn]] void violated(const char* what) { fuzz::violated("id_card_commands", what); }
 
 // A personalised card of `profile` (keys generated on the card, placeholder certificates).
 Bytes personalised_id_card_image(const profiles::CardProfile& profile) {
@@ -62,18 +60,6 @@ struct Snapshot {
     bool operator==(const Snapshot&) const = default;
 };
 
-void check_response(ByteView command, std::size_t length) {
-    if (length < 2) violated("response without a status word");
-    auto parsed = parse_command_apdu(command);
-    const std::size_t data = length - 2;
-    if (!parsed) {
-        if (data != 0) violated("data in the answer to an unparsable command");
-        return;
-    }
-    const std::size_t ne = parsed->ne == 0 ? 256 : parsed->ne;
-    if (data > ne) violated("more response data than Ne");
-}
-
 void check_transition(const Snapshot& before, const Snapshot& after, std::uint8_t ins, std::uint16_t sw) {
     const bool ok = sw == 0x9000 || (sw >> 8) == 0x61;
     for (std::size_t i = 0; i < before.tries.size(); ++i)
@@ -109,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         const Snapshot before(card.id_applet().state());
         const std::size_t n = card.process(command, response);
-        check_response(command, n);
+        fuzz::check_response_length("id_card_commands", command, n);
         const auto sw = static_cast<std::uint16_t>(response[n - 2] << 8 | response[n - 1]);
         check_transition(before, Snapshot(card.id_applet().state()), command.size() >= 2 ? command[1] : 0, sw);
     }

@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <memory>
 
+#include "card_invariants.hpp"
 #include "framing.hpp"
 #include "personalised_card.hpp"
 #include "qscd/codec/apdu.hpp"
@@ -21,10 +22,7 @@ using namespace qscd;
 
 namespace {
 
-[[noreturn]] void violated(const char* what) {
-    std::fprintf(stderr, "sim_commands invariant violated: %s\n", what);
-    std::abort();
-}
+[[noreturn]] void violated(const char* what) { fuzz::violated("sim_commands", what); }
 
 bool one_of(std::uint8_t ins, std::initializer_list<std::uint8_t> set) {
     for (std::uint8_t x : set)
@@ -46,18 +44,6 @@ struct Counters {
     explicit Counters(const sim::CardState& s)
         : pw1(s.pw1.retries), rc(s.rc.retries), pw3(s.pw3.retries), signatures(s.signature_counter) {}
 };
-
-void check_response(ByteView command, std::size_t length) {
-    if (length < 2) violated("response without a status word");
-    auto parsed = parse_command_apdu(command);
-    const std::size_t data = length - 2;
-    if (!parsed) {
-        if (data != 0) violated("data in the answer to an unparsable command");
-        return;
-    }
-    const std::size_t ne = parsed->ne == 0 ? 256 : parsed->ne;
-    if (data > ne) violated("more response data than Ne");
-}
 
 void check_counters(const Counters& before, const Counters& after, std::uint8_t ins, std::uint16_t sw) {
     const bool ok = sw == 0x9000 || (sw >> 8) == 0x61;  // 61xx: done, the data waits for GET RESPONSE
@@ -97,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (is_slow_generate(card.state(), command)) continue;
         const Counters before(card.state());
         const std::size_t n = card.process(command, response);
-        check_response(command, n);
+        fuzz::check_response_length("sim_commands", command, n);
         const auto sw = static_cast<std::uint16_t>(response[n - 2] << 8 | response[n - 1]);
         check_counters(before, Counters(card.state()), command.size() >= 2 ? command[1] : 0, sw);
     }
