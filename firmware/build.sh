@@ -17,3 +17,12 @@ if ! cmake --build "$build" -j "$jobs" >"$build/build.log" 2>&1; then
 fi
 echo "firmware: $build/qscd-card.elf (Cortex-M4, newlib, mbedTLS $(sed -n 's/.*MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$root/.deps/mbedtls-src/mbedtls/include/mbedtls/build_info.h"))"
 python3 "$root/firmware/size_report.py" "$build/qscd-card.elf" "$build/qscd-card.map"
+# Worst-case stack: the card core's entry points with mbedTLS's frames counted too, on this target.
+if ! python3 "$root/simulator/tools/card_stack.py" "$build/CMakeFiles" --limit 4096 >"$build/stack.txt"; then
+  cat "$build/stack.txt" >&2
+  echo "firmware: worst-case stack over 4096 bytes (or the report failed)" >&2
+  exit 1
+fi
+echo "worst-case stack, card core + mbedTLS (full report: $build/stack.txt)"
+grep -v '<lambda' "$build/stack.txt" |
+  sed -n 's/^ *\([0-9]*\) bytes  worst chain from .*qscd::sim::VirtualCard::\(process\|load\|format\)(.*/VirtualCard::\2 \1/p' | awk '{ printf "  %-40s %8s\n", $1, $2 }'

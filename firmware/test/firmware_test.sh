@@ -22,6 +22,10 @@ expect 0 "the firmware runs the APDU script to its end under qemu-system-arm -M 
 transcript=$out
 printf '%s\n' "$transcript" | sed 's/^\(< [0-9a-f]\{72\}\).*/\1.../'
 contains "the firmware reports the end of the script" "end of script"
+# The painted stack (startup.cpp) must not have been used up: below it lies .bss, the card object.
+peak=$(sed -n 's/^stack peak: \([0-9]*\) bytes$/\1/p' <<<"$transcript")
+reserved=$(sed -n 's/^stack reserved: \([0-9]*\) bytes$/\1/p' <<<"$transcript")
+if [ -n "$peak" ] && [ -n "$reserved" ] && [ "$peak" -lt "$reserved" ]; then ok "stack peak $peak bytes < $reserved reserved"; else bad "stack peak '$peak' of '$reserved'"; fi
 
 # The response to the command whose hex starts with $1 (the line after "> $1...").
 response_to() { printf '%s\n' "$transcript" | awk -v p="> $1" 'index($0, p) == 1 { getline; sub(/^< /, ""); print; exit }'; }
