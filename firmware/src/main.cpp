@@ -27,7 +27,8 @@ firmware::TestRandom random;
 firmware::FixedClock clock;
 sim::VirtualCard card(storage, random, clock);
 std::array<std::uint8_t, sim::kMaxResponseApdu> response;
-std::array<std::uint8_t, 2 + 3 + sim::kMaxCommandData + 3> command;  // the longest extended-length APDU
+// The longest command APDU: CLA INS P1 P2, extended Lc (3 bytes), the data, extended Le (2 bytes).
+std::array<std::uint8_t, 4 + 3 + sim::kMaxCommandData + 2> command;
 
 void write_number(const char* label, std::size_t value) {
     std::array<char, 24> digits{};
