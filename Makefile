@@ -1,7 +1,8 @@
 # Thin wrapper over CMake presets. `make demo` and `make test` are all a new user needs.
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan demo bench install clean fuzz fuzz-smoke crash-test stress test-valgrind
+.PHONY: all deps build test test-asan demo bench install clean fuzz fuzz-smoke crash-test stress test-valgrind \
+        firmware firmware-test
 
 all: build
 
@@ -56,8 +57,18 @@ test-valgrind: build
 	@bash tests/e2e/valgrind/valgrind_test.sh build/tools/qscd build/tools/qscd-sim build/tests/e2e/pcsc_backend_tests \
 	  build/tests/e2e/stress_client
 
+# ---- the card core as Cortex-M4 firmware (issue 15, docs/firmware.md) ---------------------------------------
+# firmware: builds build-firmware/qscd-card.elf (arm-none-eabi, with mbedTLS 3.6 from Debian's source package)
+# and prints its flash and RAM use; firmware-test: runs it under qemu-system-arm with an APDU script and
+# verifies its signature with openssl.
+firmware: deps
+	@bash firmware/build.sh build-firmware $(JOBS)
+
+firmware-test: firmware
+	@bash firmware/test/firmware_test.sh build-firmware/qscd-card.elf
+
 install: build
 	@cmake --install build $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
-	@rm -rf build build-asan build-fuzz demo-out bench-out
+	@rm -rf build build-asan build-fuzz build-firmware demo-out bench-out

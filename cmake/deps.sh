@@ -17,6 +17,8 @@ packages=(
   clang libclang-rt-14-dev valgrind strace  # robustness: libFuzzer targets (fuzz/), valgrind target; strace: bytes read (tests/cli)
   softhsm2 gnuplot-nox time          # benchmarks: SoftHSM2 as a peer, the chart, peak RSS
   python3 binutils                  # the card core's stack report (simulator/tools/card_stack.py), nm in tests/firmware
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm  # make firmware(-test)
+  bzip2                             # the mbedTLS source package for the firmware (cmake/mbedtls_source.sh)
 )
 
 sudo_cmd=()
@@ -56,44 +58,10 @@ fi
 say "fetching Debian's mbedTLS 3.6 packages into $prefix"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/sources.d" "$work/lists/partial" "$work/debs" "$work/cache/archives/partial"
-
-# Derive a private deb822 sources file from the system's configured Debian mirror(s): every suite
-# becomes trixie, security suites trixie-security.
-derive_sources() {
-  local src
-  for src in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$src" ] || continue
-    awk '/^Suites:/ {
-           delete seen; out = ""
-           for (i = 2; i <= NF; i++) {
-             s = ($i ~ /-security$/) ? "trixie-security" : "trixie"
-             if (!(s in seen)) { seen[s] = 1; out = out " " s }
-           }
-           print "Suites:" out; next
-         }
-         { print }' "$src"
-    echo
-  done
-  if [ -f /etc/apt/sources.list ]; then
-    # one-line format: "deb URI suite components" becomes a deb822 stanza
-    awk '$1 == "deb" && $2 !~ /^\[/ {
-      suite = ($3 ~ /-security$/) ? "trixie-security" : "trixie"
-      printf "Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n\n", $2, suite }' /etc/apt/sources.list
-  fi
-}
-derive_sources > "$work/sources.d/trixie.sources"
-grep -q '^URIs:' "$work/sources.d/trixie.sources" || { echo "deps: no Debian mirror found in the apt configuration" >&2; exit 1; }
-
-apt_opts=(
-  -o Dir::Etc::sourcelist=/dev/null
-  -o Dir::Etc::sourceparts="$work/sources.d"
-  -o Dir::State::Lists="$work/lists"
-  -o Dir::Cache="$work/cache"
-  -o Debug::NoLocking=1
-  -o APT::Sandbox::User=root
-)
-apt-get "${apt_opts[@]}" update -qq >/dev/null
+mkdir -p "$work/debs"
+# shellcheck source=cmake/trixie_apt.sh
+source "$root/cmake/trixie_apt.sh"
+trixie_apt_setup "$work" deb || { echo "deps: could not set up apt for trixie" >&2; exit 1; }
 (cd "$work/debs" && apt-get "${apt_opts[@]}" download -qq \
    libmbedtls-dev libmbedcrypto16 libmbedtls21 libmbedx509-7 >/dev/null 2>&1) \
   || { echo "deps: could not download mbedTLS 3.6 packages from trixie" >&2; exit 1; }
