@@ -181,10 +181,14 @@ StorageStatus FileStorage::load(std::span<std::uint8_t> buffer, std::size_t& siz
     if (fd < 0) return errno == ENOENT ? StorageStatus::NotFound : StorageStatus::IoError;
     StorageStatus status = StorageStatus::Ok;
     if (has_slot_layout(fd)) {
+        struct stat st {};
         const Slot slots[2] = {read_slot(fd, 0), read_slot(fd, 1)};
         const int current = newest(slots);
-        if (current < 0) {
+        // The layout is created whole and never changes size: a shorter or longer file is damaged.
+        if (::fstat(fd, &st) != 0) {
             status = StorageStatus::IoError;
+        } else if (current < 0 || static_cast<std::size_t>(st.st_size) != kFileSize) {
+            status = StorageStatus::Corrupted;
         } else if (slots[current].image().size() > buffer.size()) {
             status = StorageStatus::TooLarge;
         } else {
@@ -242,9 +246,12 @@ StorageStatus FileStorage::commit(ByteView image) {
         return create_layout(image);
     }
     const Slot slots[2] = {read_slot(probe, 0), read_slot(probe, 1)};
+    struct stat st {};
+    const bool whole = ::fstat(probe, &st) == 0 && static_cast<std::size_t>(st.st_size) == kFileSize;
     ::close(probe);
     const int current = newest(slots);
-    if (current < 0) return StorageStatus::IoError;  // nothing valid to keep: refuse rather than guess
+    // Nothing valid to keep, or a damaged file (load() refuses it): refuse rather than guess.
+    if (current < 0 || !whole) return StorageStatus::IoError;
     const int target = 1 - current;
 
     std::vector<std::uint8_t> slot;

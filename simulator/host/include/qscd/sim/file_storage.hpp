@@ -62,7 +62,8 @@ public:
 
     static Durability durability_from_environment();
 
-    // Slot layout: the image of the newest slot whose checksum holds (IoError if none does). Any other
+    // Slot layout: the image of the newest slot whose checksum holds (Corrupted if none does, or the file
+    // does not have the layout's size). Any other
     // file (a single image before issue 15, or whatever it is) is returned as it is, for the card to
     // judge. NotFound if it does not exist, TooLarge if the image exceeds the buffer. Never writes.
     StorageStatus load(std::span<std::uint8_t> buffer, std::size_t& size) override;
