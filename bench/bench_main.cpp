@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: qscd_bench sign|cades|hash|pcsc|durability [--passes N] [--rounds N] [ARGS...]\n");
+        std::fprintf(stderr, "usage: qscd_bench sign|cades|hash|pcsc|pcsc-durable|durability [--passes N] [--rounds N] [ARGS...]\n");
         return 2;
     }
     bench::Options o;
@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
         if (cmd == "cades") return bench::run_cades(o);
         if (cmd == "hash") return bench::run_hash(o);
         if (cmd == "pcsc") return bench::run_pcsc(o);
+        if (cmd == "pcsc-durable") return bench::run_pcsc_durable(o);
         if (cmd == "durability") return bench::run_durability(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "qscd_bench %s: %s\n", cmd.c_str(), e.what());

@@ -15,6 +15,7 @@ struct Options {
 int run_inprocess_sign(const Options& o);  // sign: group 1
 int run_cades(const Options& o);           // cades: group 5
 int run_hash(const Options& o);            // hash FILE qscd|raw: group 4
+int run_pcsc_durable(const Options& o);    // pcsc-durable READER STATE_DIR: the issue 15 target (inside pcscd)
 int run_pcsc(const Options& o);            // pcsc READER SESSION_READER: group 2 (inside pcscd)
 int run_durability(const Options& o);      // durability DIR: group 7
 

@@ -17,6 +17,7 @@ r0="Virtual PCD 00 00" r1="Virtual PCD 00 01"
 
 "$bench" pcsc --passes "$passes" --rounds "$rounds" "$r0" "$r1"
 
+
 # OpenSC: its "User PIN (sig)" slot of reader 0 (the first such slot), key id 01, raw ECDSA on a digest.
 "$p11" --module "$opensc" --label-contains "User PIN (sig)" --id 01 --mech ecdsa --digest-len 32 \
   --passes "$passes" --rounds "$rounds" --name opensc.p256
@@ -37,3 +38,14 @@ for ((i = 0; i < procs; i++)); do
   printf 'METRIC\tprocess.pkcs11_tool_ms\t%s\n' "$(ms pkcs11-tool --module "$opensc" --slot "$slot" --login --pin "$P11_PIN" \
     --sign --id 01 -m ECDSA-SHA256 -i "$doc" -o "$doc.p11sig")"
 done
+
+# Issue 15's target, last (the rows above run against the relaxed daemon): VERIFY + PSO:CDS with durable
+# state, the daemon restarted without relaxed mode on a copy of the state directory on disk
+# ($QSCD_BENCH_DISK_DIR: $QSCD_E2E_DIR is a tmpfs, where fdatasync costs nothing), against raw signature +
+# 2 round trips + one fdatasync measured in the same process on the same disk.
+disk=${QSCD_BENCH_DISK_DIR:?set by bench/run.sh: a directory on disk}
+stop_sim || true
+rm -rf "$disk" && mkdir -p "$disk" && cp -a "$QSCD_SIM_DIR"/. "$disk"/
+unset QSCD_SIM_DURABILITY
+start_sim "$disk" 0=perpin 1=session >&2
+"$bench" pcsc-durable --passes "$passes" --rounds "$rounds" "$r0" "$disk"

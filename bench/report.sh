@@ -21,6 +21,8 @@ rows=$(cat <<'ROWS'
 2|PC/SC P-256 latency, PIN/sig vs raw+RTT*APDUs|ms:pcsc.perpin_us|ms:pcsc.model_perpin_us|ms|-|model leaves out the card's PIN check; qscd-sim without fsync
 2|PC/SC P-256 latency, PIN/sig vs model+PIN check|ms:pcsc.perpin_us|ms:pcsc.model_perpin_kdf_us|ms|-|model + the PIN check measured here
 2|PC/SC P-256 latency in a batch vs raw+RTT*APDUs|ms:pcsc.batch_us|ms:pcsc.model_batch_us|ms|-|APDUs of one signature in an open batch
+2|PC/SC VERIFY+PSO:CDS durable vs raw+2 RTT+fdatasync|ms:pcsc.durable.verify_pso_us|ms:pcsc.durable.model_us|ms|<=1.5|qscd-sim with durable state; issue 15
+2|  one fdatasync of a preallocated file (same disk)|ms:pcsc.durable.fdatasync_us|-|ms|-|the model's disk term
 2|PC/SC APDU round trip (GET DATA C4)|ms:pcsc.rtt_us|-|ms|-|pcscd + vpcd + qscd-sim
 2|APDUs per signature, PIN per signature|pcsc.apdus_perpin|-|APDUs|ours<=2|target 2 (extended length; the card has it)
 2|APDUs per signature, batch of 10 (amortised)|pcsc.apdus_batch10|-|APDUs|ours<=2|

@@ -106,7 +106,7 @@ unset QSCD_SIM_DIR
 
 # ---- 2, 3: pcscd + vpcd + qscd-sim; OpenSC's PKCS#11 module over the simulated card ----------------
 step "2/7 + 3/7 through pcscd + vpcd + qscd-sim, and OpenSC PKCS#11 over it"
-bash "$root/tests/e2e/private_pcscd.sh" -- bash "$root/bench/pcsc_inner.sh" "$build" "$bench" "$p11" "$qscd" "$qscd_sim" \
+QSCD_BENCH_DISK_DIR="$work/pcsc-disk" bash "$root/tests/e2e/private_pcscd.sh" -- bash "$root/bench/pcsc_inner.sh" "$build" "$bench" "$p11" "$qscd" "$qscd_sim" \
   "$opensc" "$passes" "$rounds" "$procs" | collect
 
 rm -rf "$work"

@@ -93,10 +93,19 @@ inline bool signature_verifies(const Bytes& point, const Bytes& signature) {
            simtest::ecdsa_verifies(MBEDTLS_ECP_DP_SECP256R1, point, hex(kHash), signature);
 }
 
-// Puts `image` on the disk as the only file of the directory (no temp files left from earlier trials).
-inline void install_image(const fs::path& path, const Bytes& image) {
+// Puts `image` on the disk as the only file of the directory (no temp files left from earlier trials), in
+// a single-image file (the format before issue 15: the first commit creates the slot layout) ...
+inline void install_legacy_image(const fs::path& path, const Bytes& image) {
     for (const auto& e : fs::directory_iterator(path.parent_path())) fs::remove(e.path());
     write_bytes(path, image);
+}
+
+// ... or as the newest slot of the slot layout (what every commit after the first writes in place).
+inline void install_image(const fs::path& path, const Bytes& image) {
+    for (const auto& e : fs::directory_iterator(path.parent_path())) fs::remove(e.path());
+    PowerCutOps never(kNever, {DataLoss::Keep, DirLoss::Keep});
+    qscd::sim::FileStorage storage(path, qscd::sim::Durability::Full, never);
+    REQUIRE(storage.commit(image) == qscd::sim::StorageStatus::Ok);
 }
 
 // Sim (not movable: its card refers to its storage) made a signing card: P-256 SIG key, one signature.

@@ -1,8 +1,9 @@
 // Power-cut fault injection for FileStorage: PowerCutOps performs the real calls on a real directory,
 // numbered 0, 1, 2 ...; call number `cut_at` and every later one do nothing and fail (EIO), and no
 // cleanup can run, as when the power fails. At the cut, what the kernel had not yet made durable may
-// be lost: the bytes written to the temp file since its last fsync (DataLoss) and the directory
-// changes since the last directory fsync (DirLoss). Real fsyncs are skipped: durability is modelled.
+// be lost: the bytes written to the temp file since its last fsync, or written in place (pwrite) to the
+// slot file since its last fdatasync (DataLoss), and the directory changes since the last directory
+// fsync (DirLoss). Real fsyncs are skipped: durability is modelled.
 #pragma once
 
 #include <fcntl.h>
@@ -29,7 +30,8 @@ using Bytes = std::vector<std::uint8_t>;
 
 inline constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
 
-enum class DataLoss { Keep, Drop, Half, Garbage };  // unsynced bytes: all reach the disk, none, half, junk
+// Unsynced bytes: all reach the disk, none, the first half of them (in write order), junk.
+enum class DataLoss { Keep, Drop, Half, Garbage };
 enum class DirLoss { Keep, RevertRename, RevertAll };  // un-fsynced directory changes kept / partly / all undone
 
 struct Loss {
@@ -108,6 +110,7 @@ public:
         if (!step("close")) return fail();
         if (fd == temp_fd_) temp_fd_ = -1;
         if (fd == dir_fd_) dir_fd_ = -1;
+        if (fd == inplace_fd_) inplace_fd_ = -1;  // its unsynced bytes stay at risk until a sync
         return ::close(fd);
     }
     int rename(const char* from, const char* to) override {
@@ -128,6 +131,36 @@ public:
         if (!step("open_dir")) return fail();
         dir_fd_ = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return dir_fd_;
+    }
+
+    // In place: the file's content at its first open through these ops is taken as durable (the trial
+    // starts from a synced disk); later opens keep what is still unsynced.
+    int open_rw(const char* path) override {
+        if (!step("open")) return fail();
+        const int fd = ::open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0) return -1;
+        inplace_fd_ = fd;
+        if (inplace_path_ != path) {
+            inplace_path_ = path;
+            durable_ = *read_bytes(path);
+            dirty_.clear();
+        }
+        return fd;
+    }
+    ssize_t pwrite(int fd, const void* data, std::size_t size, off_t offset) override {
+        if (!step("pwrite")) return fail();
+        const ssize_t n = ::pwrite(fd, data, std::min(size, max_write_), offset);
+        if (n > 0 && fd == inplace_fd_)
+            for (ssize_t i = 0; i < n; ++i) dirty_.push_back(static_cast<std::size_t>(offset + i));
+        return n;
+    }
+    int fdatasync(int fd) override {
+        if (!step("fdatasync")) return fail();
+        if (fd == inplace_fd_) {
+            durable_ = *read_bytes(inplace_path_);
+            dirty_.clear();
+        }
+        return 0;
     }
 
 private:
@@ -157,7 +190,9 @@ private:
         // Open descriptors die with the power; their data follow the loss model below.
         if (temp_fd_ >= 0) ::close(temp_fd_);
         if (dir_fd_ >= 0) ::close(dir_fd_);
-        temp_fd_ = dir_fd_ = -1;
+        if (inplace_fd_ >= 0) ::close(inplace_fd_);
+        temp_fd_ = dir_fd_ = inplace_fd_ = -1;
+        cut_in_place();
         if (temp_.empty()) return;
         // 1. The temp file's inode (at the target if renamed) loses its unsynced tail.
         const fs::path inode = renamed_ ? target_ : temp_;
@@ -185,6 +220,23 @@ private:
         if (loss_.dir == DirLoss::RevertAll && created_pending_) ::unlink(temp_.c_str());
     }
 
+    // 0. Bytes written in place since the last fdatasync follow the loss model (in write order).
+    void cut_in_place() {
+        if (inplace_path_.empty() || dirty_.empty()) return;
+        Bytes content = *read_bytes(inplace_path_);
+        for (std::size_t i = 0; i < dirty_.size(); ++i) {
+            const std::size_t at = dirty_[i];
+            if (at >= content.size() || at >= durable_.size()) continue;
+            switch (loss_.data) {
+                case DataLoss::Keep: break;
+                case DataLoss::Drop: content[at] = durable_[at]; break;
+                case DataLoss::Half: if (i >= dirty_.size() / 2) content[at] = durable_[at]; break;
+                case DataLoss::Garbage: content[at] = static_cast<std::uint8_t>(0xA5 ^ at); break;
+            }
+        }
+        write_bytes(inplace_path_, content);
+    }
+
     std::size_t cut_at_;
     Loss loss_;
     std::size_t max_write_;
@@ -198,6 +250,10 @@ private:
     std::size_t written_ = 0, synced_ = 0;
     bool created_pending_ = false, renamed_ = false, rename_pending_ = false;
     std::optional<Bytes> old_target_;
+    int inplace_fd_ = -1;
+    fs::path inplace_path_;
+    Bytes durable_;                   // the in-place file as of open / the last fdatasync
+    std::vector<std::size_t> dirty_;  // offsets written in place since then, in write order
 };
 
 // A private directory, removed with everything in it. On tmpfs when there is one: the loss of
@@ -219,6 +275,18 @@ struct TempDir {
 };
 
 // Temp files of FileStorage (".<name>.tmp.<pid>.<n>") in `dir`.
+// The image FileStorage::load gives for `path` (the newest valid slot, or a single-image file as it is);
+// nullopt if it gives none.
+inline std::optional<Bytes> stored_image(const fs::path& path) {
+    PowerCutOps never(kNever, {DataLoss::Keep, DirLoss::Keep});
+    qscd::sim::FileStorage storage(path, qscd::sim::Durability::Full, never);
+    Bytes buffer(qscd::sim::kStateMaxImage);
+    std::size_t size = 0;
+    if (storage.load(buffer, size) != qscd::sim::StorageStatus::Ok) return std::nullopt;
+    buffer.resize(size);
+    return buffer;
+}
+
 inline std::size_t count_temps(const fs::path& dir) {
     std::size_t n = 0;
     for (const auto& e : fs::directory_iterator(dir))

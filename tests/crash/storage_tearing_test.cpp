@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -47,21 +48,48 @@ std::string stray_name(const fs::path& path, long pid) {
     return "." + path.filename().string() + ".tmp." + std::to_string(pid) + ".999999";
 }
 
-}  // namespace
+// How the file holds the old image before the torn commit of the new one.
+enum class Start {
+    Legacy,  // a single image (format before issue 15): the commit creates the slot layout (temp + rename)
+    Slot0,   // the slot layout, old image in slot 0: the commit writes slot 1 in place
+    Slot1,   // the slot layout, old image in slot 1 (slot 0 holds an older one): the commit writes slot 0
+};
 
-TEST_CASE("storage: a power cut at any call of a commit leaves exactly the old or the new image") {
+void install_start(const fs::path& path, Start start, const Images& im) {
+    if (start == Start::Legacy) return install_legacy_image(path, im.old_image);
+    install_image(path, start == Start::Slot0 ? im.old_image : im.third);
+    if (start == Start::Slot1) {
+        PowerCutOps never(kNever, {DataLoss::Keep, DirLoss::Keep});
+        REQUIRE(FileStorage(path, Durability::Full, never).commit(im.old_image) == StorageStatus::Ok);
+    }
+    REQUIRE(stored_image(path) == im.old_image);
+}
+
+const char* name_of(Start start) {
+    return start == Start::Legacy ? "single-image file" : start == Start::Slot0 ? "slot 0 current" : "slot 1 current";
+}
+
+// Every cut of one commit from `start`, under every loss model and write size: what load() gives after
+// the restart is exactly the old or the new image, and the next commit succeeds.
+void cut_every_call(Start start) {
     const Images im = make_images();
     TempDir tmp;
     const fs::path path = tmp.path / "card.qscdsim";
     const fs::path stray = tmp.path / stray_name(path, ::getpid());  // left by an earlier crash
-    install_image(path, im.old_image);
+    install_start(path, start, im);
     const std::uint64_t old_gen = generation_on_disk(path);
 
-    std::size_t trials = 0, kept_old = 0, got_new = 0, max_calls = 0;
-    for (const std::size_t chunk : {kNever, std::size_t{512}, std::size_t{61}, std::size_t{7}}) {
+    std::size_t trials = 0, kept_old = 0, got_new = 0, max_calls = 0, loss_models = 0;
+    // Write sizes: the single-image start writes the whole slot layout (FileStorage::kFileSize) once.
+    const std::vector<std::size_t> chunks = start == Start::Legacy
+                                                ? std::vector<std::size_t>{kNever, 16384, 4096}
+                                                : std::vector<std::size_t>{kNever, 512, 61};
+    for (const std::size_t chunk : chunks) {
         for (const Loss loss : all_losses()) {
+            if (start != Start::Legacy && loss.dir != DirLoss::Keep) continue;  // in place: no directory change
+            ++loss_models;
             for (std::size_t k = 0;; ++k) {
-                install_image(path, im.old_image);
+                install_start(path, start, im);
                 write_bytes(stray, Bytes(100, 0xEE));
                 PowerCutOps ops(k, loss, chunk);
                 FileStorage storage(path, Durability::Full, ops);
@@ -69,15 +97,20 @@ TEST_CASE("storage: a power cut at any call of a commit leaves exactly the old o
                 if (!ops.power_off()) {  // k is past the last call: the commit completed
                     REQUIRE(st == StorageStatus::Ok);
                     max_calls = std::max(max_calls, k);
+                    if (start != Start::Legacy) {  // in place: no temp file, no rename, one data sync
+                        REQUIRE(std::count(ops.log().begin(), ops.log().end(), "fdatasync") == 1);
+                        REQUIRE(std::count(ops.log().begin(), ops.log().end(), "rename") == 0);
+                    }
                     // Acknowledged means durable: a power cut right after it keeps the new image.
-                    REQUIRE(read_bytes(path) == im.new_image);
+                    ops.power_fail_now();
+                    REQUIRE(stored_image(path) == im.new_image);
                     break;
                 }
                 ++trials;
-                INFO("chunk " << chunk << " cut at call " << k << " loss " << static_cast<int>(loss.data) << "/"
-                              << static_cast<int>(loss.dir));
-                const auto disk = read_bytes(path);
-                // Ok only if the cut came after the directory fsync (closing its descriptor): durable.
+                INFO(name_of(start) << ": chunk " << chunk << " cut at call " << k << " loss "
+                                    << static_cast<int>(loss.data) << "/" << static_cast<int>(loss.dir));
+                const auto disk = stored_image(path);
+                // Ok only if the cut came after the last sync (closing its descriptor): durable.
                 if (st == StorageStatus::Ok) REQUIRE(disk == im.new_image);
                 REQUIRE(disk.has_value());
                 REQUIRE((*disk == im.old_image || *disk == im.new_image));
@@ -89,71 +122,110 @@ TEST_CASE("storage: a power cut at any call of a commit leaves exactly the old o
                 FileStorage next(path, Durability::Full, reliable);
                 REQUIRE(next.commit(im.third) == StorageStatus::Ok);
                 REQUIRE(count_temps(tmp.path) == 0);
-                REQUIRE(read_bytes(path) == im.third);
+                REQUIRE(stored_image(path) == im.third);
             }
         }
     }
-    std::printf("storage tearing: %zu cut trials (up to %zu calls per commit, 12 loss models, 4 write sizes): "
+    std::printf("storage tearing, %s: %zu cut trials (up to %zu calls per commit, %zu loss model runs): "
                 "%zu kept the old image, %zu the new, 0 mixed or lost\n",
-                trials, max_calls, kept_old, got_new);
+                name_of(start), trials, max_calls, loss_models, kept_old, got_new);
     CHECK(kept_old > 0);
-    CHECK(got_new > 0);  // the rename survived a cut before the directory fsync
+    CHECK(got_new > 0);  // the rename / the slot write survived a cut before the sync
+}
+
+}  // namespace
+
+TEST_CASE("storage: a power cut at any call of a commit leaves exactly the old or the new image") {
+    cut_every_call(Start::Legacy);
+}
+
+TEST_CASE("storage: a power cut at any call of an in-place slot commit (either slot) leaves the old or the new image") {
+    cut_every_call(Start::Slot0);
+    cut_every_call(Start::Slot1);
 }
 
 TEST_CASE("storage: commit makes exactly the calls of the protocol, fsyncs only in Full durability") {
     const Images im = make_images();
     TempDir tmp;
     const fs::path path = tmp.path / "card.qscdsim";
-    install_image(path, im.old_image);
+    install_legacy_image(path, im.old_image);
     write_bytes(tmp.path / stray_name(path, ::getpid()), Bytes(3, 0));
 
+    // The first commit to a single-image file creates the slot layout whole: temp + rename.
     PowerCutOps full(kNever, {DataLoss::Keep, DirLoss::Keep}, 1000);
     FileStorage a(path, Durability::Full, full);
     REQUIRE(a.commit(im.new_image) == StorageStatus::Ok);
-    const std::size_t writes = (im.new_image.size() + 999) / 1000;
+    const std::size_t writes = (FileStorage::kFileSize + 999) / 1000;
     std::vector<std::string> expected{"unlink", "create"};
     expected.insert(expected.end(), writes, "write");
     for (const char* call : {"fsync", "close", "rename", "open_dir", "fsync", "close"}) expected.emplace_back(call);
     REQUIRE(full.log() == expected);
     REQUIRE(fs::status(path).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+    REQUIRE(fs::file_size(path) == FileStorage::kFileSize);
+    REQUIRE(stored_image(path) == im.new_image);
 
-    // A second commit of the same object does not scan for strays again.
+    // Relaxed, in place: no sync; a second commit of the same object does not scan for strays again.
     PowerCutOps relaxed(kNever, {DataLoss::Keep, DirLoss::Keep});
     FileStorage b(path, Durability::Relaxed, relaxed);
     REQUIRE(b.commit(im.third) == StorageStatus::Ok);
     REQUIRE(b.commit(im.new_image) == StorageStatus::Ok);
-    REQUIRE(relaxed.log() == std::vector<std::string>{"create", "write", "close", "rename",  //
-                                                      "create", "write", "close", "rename"});
-    REQUIRE(read_bytes(path) == im.new_image);
+    REQUIRE(relaxed.log() == std::vector<std::string>{"open", "pwrite", "close", "open", "pwrite", "close"});
+    REQUIRE(stored_image(path) == im.new_image);
+}
+
+TEST_CASE("storage: a commit to the slot layout is one pwrite and one fdatasync (no rename, no directory fsync)") {
+    const Images im = make_images();
+    TempDir tmp;
+    const fs::path path = tmp.path / "card.qscdsim";
+    install_image(path, im.old_image);
+    const auto size_before = fs::file_size(path);
+    PowerCutOps ops(kNever, {DataLoss::Keep, DirLoss::Keep});
+    FileStorage storage(path, Durability::Full, ops);
+    for (const Bytes* image : {&im.new_image, &im.third, &im.old_image}) {
+        REQUIRE(storage.commit(*image) == StorageStatus::Ok);
+        REQUIRE(stored_image(path) == *image);
+    }
+    std::vector<std::string> expected;
+    for (int i = 0; i < 3; ++i)
+        for (const char* call : {"open", "pwrite", "fdatasync", "close"}) expected.emplace_back(call);
+    REQUIRE(ops.log() == expected);
+    REQUIRE(fs::file_size(path) == size_before);  // preallocated: fdatasync has no metadata to flush
+    REQUIRE(count_temps(tmp.path) == 0);
 }
 
 TEST_CASE("storage: a failing call without power loss cleans up and keeps the old image") {
     const Images im = make_images();
-    TempDir tmp;
-    const fs::path path = tmp.path / "card.qscdsim";
-    std::size_t calls = 0;
-    {
-        install_image(path, im.old_image);
-        PowerCutOps probe(kNever, {DataLoss::Keep, DirLoss::Keep}, 512);
-        FileStorage s(path, Durability::Full, probe);
-        REQUIRE(s.commit(im.new_image) == StorageStatus::Ok);
-        calls = probe.calls();
-    }
-    for (std::size_t k = 0; k < calls; ++k) {
-        install_image(path, im.old_image);
-        PowerCutOps ops = PowerCutOps::failing_call(k, 512);
-        FileStorage storage(path, Durability::Full, ops);
-        const StorageStatus st = storage.commit(im.new_image);
-        const std::string failed = ops.log()[k];
-        INFO("failed call " << k << ": " << failed);
-        if (failed == "close FAILED" && k == calls - 1) {
-            REQUIRE(st == StorageStatus::Ok);  // closing the directory after its fsync: nothing lost
-        } else {
-            REQUIRE(st == StorageStatus::IoError);
+    for (const Start start : {Start::Legacy, Start::Slot0, Start::Slot1}) {
+        TempDir tmp;
+        const fs::path path = tmp.path / "card.qscdsim";
+        std::size_t calls = 0;
+        {
+            install_start(path, start, im);
+            PowerCutOps probe(kNever, {DataLoss::Keep, DirLoss::Keep}, 512);
+            FileStorage s(path, Durability::Full, probe);
+            REQUIRE(s.commit(im.new_image) == StorageStatus::Ok);
+            calls = probe.calls();
         }
-        const bool renamed = std::find(ops.log().begin(), ops.log().end(), "rename") != ops.log().end();
-        REQUIRE(read_bytes(path) == (renamed ? im.new_image : im.old_image));
-        REQUIRE(count_temps(tmp.path) == 0);  // the process lived: it removed its temp file
+        for (std::size_t k = 0; k < calls; ++k) {
+            install_start(path, start, im);
+            PowerCutOps ops = PowerCutOps::failing_call(k, 512);
+            FileStorage storage(path, Durability::Full, ops);
+            const StorageStatus st = storage.commit(im.new_image);
+            const std::string failed = ops.log()[k];
+            INFO(name_of(start) << ": failed call " << k << ": " << failed);
+            if (failed == "close FAILED" && k == calls - 1) {
+                REQUIRE(st == StorageStatus::Ok);  // closing after the last sync: nothing lost
+            } else {
+                REQUIRE(st == StorageStatus::IoError);
+            }
+            const auto done = [&](const char* call) {
+                return std::find(ops.log().begin(), ops.log().end(), call) != ops.log().end();
+            };
+            // The new image is what load() gives once it is whole in place (renamed, or every pwrite done).
+            const bool whole = done("rename") || failed == "fdatasync FAILED" || done("fdatasync");
+            REQUIRE(stored_image(path) == (whole ? im.new_image : im.old_image));
+            REQUIRE(count_temps(tmp.path) == 0);  // the process lived: it removed its temp file
+        }
     }
 }
 
@@ -163,24 +235,26 @@ TEST_CASE("storage: Relaxed durability is atomic against a process crash but not
     const fs::path path = tmp.path / "card.qscdsim";
     // kill -9: the kernel keeps everything written; every cut leaves the old or the new image.
     std::size_t trials = 0;
-    for (std::size_t k = 0;; ++k) {
-        install_image(path, im.old_image);
-        PowerCutOps ops(k, {DataLoss::Keep, DirLoss::Keep}, 61);
-        FileStorage storage(path, Durability::Relaxed, ops);
-        const StorageStatus st = storage.commit(im.new_image);
-        if (!ops.power_off()) {
-            REQUIRE(st == StorageStatus::Ok);
-            break;
+    for (const Start start : {Start::Legacy, Start::Slot0, Start::Slot1}) {
+        for (std::size_t k = 0;; ++k) {
+            install_start(path, start, im);
+            PowerCutOps ops(k, {DataLoss::Keep, DirLoss::Keep}, 61);
+            FileStorage storage(path, Durability::Relaxed, ops);
+            const StorageStatus st = storage.commit(im.new_image);
+            if (!ops.power_off()) {
+                REQUIRE(st == StorageStatus::Ok);
+                break;
+            }
+            ++trials;
+            const auto disk = stored_image(path);
+            REQUIRE((disk == im.old_image || disk == im.new_image));
+            generation_on_disk(path);
         }
-        ++trials;
-        const auto disk = read_bytes(path);
-        REQUIRE((disk == im.old_image || disk == im.new_image));
-        generation_on_disk(path);
     }
-    CHECK(trials > 4);
-    // Power loss right after an acknowledged Relaxed commit: the renamed file's data never reached
-    // the disk. The same check on Full durability (above) holds; here it must fail.
-    install_image(path, im.old_image);
+    CHECK(trials > 12);
+    // Power loss right after an acknowledged Relaxed commit: its data never reached the disk. The same
+    // check on Full durability (above) holds; here it must fail. A new file: nothing at all survives ...
+    install_legacy_image(path, im.old_image);
     PowerCutOps ops(kNever, {DataLoss::Drop, DirLoss::Keep});
     FileStorage storage(path, Durability::Relaxed, ops);
     REQUIRE(storage.commit(im.new_image) == StorageStatus::Ok);
@@ -189,6 +263,14 @@ TEST_CASE("storage: Relaxed durability is atomic against a process crash but not
     REQUIRE(disk.has_value());
     CHECK(disk->empty());
     CHECK(disk != im.old_image);
+    // ... in place: the acknowledged image is gone, the previous one is back.
+    install_image(path, im.old_image);
+    PowerCutOps in_place(kNever, {DataLoss::Drop, DirLoss::Keep});
+    FileStorage relaxed(path, Durability::Relaxed, in_place);
+    REQUIRE(relaxed.commit(im.new_image) == StorageStatus::Ok);
+    REQUIRE(stored_image(path) == im.new_image);
+    in_place.power_fail_now();
+    CHECK(stored_image(path) == im.old_image);
 }
 
 TEST_CASE("storage: QSCD_SIM_DURABILITY=relaxed selects Relaxed for the default construction only") {

@@ -139,7 +139,7 @@ TEST_CASE("torn VERIFY: the check catches a lost decrement (Relaxed durability u
     const fs::path path = tmp.path / "card.qscdsim";
     const Guess g = guesses().front();
     install_image(path, base_image(g, 0));
-    PowerCutOps ops(kNever, {DataLoss::Keep, DirLoss::RevertRename});
+    PowerCutOps ops(kNever, {DataLoss::Drop, DirLoss::RevertRename});  // the unsynced slot write is lost
     std::uint16_t sw = 0;
     {
         FileCard card(path, ops, qscd::sim::Durability::Relaxed);

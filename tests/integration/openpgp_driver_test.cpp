@@ -16,6 +16,7 @@
 #include "qscd/signing/test_ca.hpp"
 #include "qscd/sim/host_platform.hpp"
 #include "qscd/sim/in_process_transport.hpp"
+#include "qscd/sim/file_storage.hpp"
 #include "qscd/sim/simulator_store.hpp"
 #include "token_conformance.hpp"
 
@@ -274,9 +275,11 @@ TEST_CASE("a corrupted state file gives a clear error and is left untouched", "[
     };
     const Bytes good = read_all();
 
-    SECTION("flipped byte") {
+    SECTION("flipped byte") {  // in the image of both slots of the layout (qscd/sim/file_storage.hpp)
+        using qscd::sim::FileStorage;
         Bytes bad = good;
-        bad[bad.size() / 2] ^= 0x01;
+        for (std::size_t slot = 0; slot < 2; ++slot)
+            bad[FileStorage::kFileHeaderSize + slot * FileStorage::kSlotSize + FileStorage::kSlotHeaderSize + 10] ^= 0x01;
         write_all(bad);
         CHECK(error_code_of([&] { OpenPgpToken t(store.open("card"), "card"); }) == ErrorCode::StateCorrupted);
         CHECK(read_all() == bad);

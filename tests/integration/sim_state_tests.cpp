@@ -298,7 +298,14 @@ TEST_CASE("sim corrupted, truncated, bad-magic and bad-version files are refused
     qscd::sim::SimulatorStore store(tmp.path);
     store.create_token("t", qscd::sim::CardOptions{1000});
     const fs::path path = store.state_path("t");
-    const Bytes good = read_file(path);
+    using qscd::sim::FileStorage;
+    const Bytes layout = read_file(path);  // the slot layout (file_storage.hpp)
+    REQUIRE(layout.size() == FileStorage::kFileSize);
+    // The image alone, as a single-image file (the format before issue 15, still read): the card judges it.
+    Bytes good(qscd::sim::kStateMaxImage);
+    std::size_t good_size = 0;
+    REQUIRE(FileStorage(path).load(good, good_size) == qscd::sim::StorageStatus::Ok);
+    good.resize(good_size);
 
     auto expect_refused = [&](const Bytes& content, StateError expected) {
         write_file(path, content);
@@ -335,8 +342,17 @@ TEST_CASE("sim corrupted, truncated, bad-magic and bad-version files are refused
     Bytes version = good;
     version[8] = 9;
     expect_refused(version, StateError::UnknownVersion);
+    // The slot layout: a damaged copy falls back to the other one (a torn write gives the previous state),
+    // both damaged, or a file of another size, is refused.
+    Bytes both = layout;
+    for (std::size_t slot = 0; slot < 2; ++slot)
+        both[FileStorage::kFileHeaderSize + slot * FileStorage::kSlotSize + FileStorage::kSlotHeaderSize + 10] ^= 0x01;
+    expect_refused(both, StateError::Corrupted);
+    expect_refused(Bytes(layout.begin(), layout.end() - 40), StateError::Corrupted);
 
     write_file(path, good);
+    REQUIRE_NOTHROW(store.open("t"));
+    write_file(path, layout);
     REQUIRE_NOTHROW(store.open("t"));
 }
 

@@ -7,6 +7,7 @@
 
 #include "qscd/sim/card_crypto.hpp"
 #include "iso_status.hpp"
+#include "state_image.hpp"
 #include "qscd/codec/tlv.hpp"
 
 namespace qscd::sim {
@@ -56,19 +57,13 @@ ByteView IdCardApplet::atr() const {
 }
 
 bool IdCardApplet::parse_keys() {
-    for (std::size_t i = 0; i < keys_.size(); ++i) {
-        keys_[i].clear();
-        const auto& der = state_.keys[i];
-        if (der.empty()) continue;
-        if (!crypto::load_der(keys_[i], der.view(), random_)) return false;
-    }
-    return true;
+    return load_private_keys(keys_, [&](std::size_t i) { return state_.keys[i].view(); }, random_);
 }
 
 bool IdCardApplet::commit() {
-    const std::size_t n = serialize_id_state(state_, generation_ + 1, image_);
-    const bool ok = n != 0 && storage_.commit(ByteView(image_.data(), n)) == StorageStatus::Ok;
-    crypto::zeroize(image_.data(), n);  // the image holds the PIN hashes and the private keys
+    const bool ok = commit_applet_state(storage_, image_, [&](std::span<std::uint8_t> out) {
+                        return serialize_id_state(state_, generation_ + 1, out);
+                    }) == StorageStatus::Ok;
     if (!ok) {
         reload();  // memory never runs ahead of storage: back to the stored state
         return false;
@@ -103,22 +98,10 @@ void IdCardApplet::clear_volatile() {
 
 Result<LoadedState, StateError> IdCardApplet::load() {
     verified_.fill(false);
-    std::size_t size = 0;
-    const StorageStatus st = storage_.load(image_, size);
-    if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
-    if (st == StorageStatus::TooLarge) return fail(StateError::Corrupted);
-    if (st != StorageStatus::Ok) return fail(StateError::IoError);
-    // Parsed in place (one copy of the state in RAM): a bad image leaves the card without a state.
-    loaded_ = false;
-    profile_ = nullptr;
-    for (auto& key : keys_) key.clear();
-    auto parsed = parse_id_state(ByteView(image_.data(), size), state_);
-    crypto::zeroize(image_.data(), size);
-    if (!parsed || !parse_keys()) {
-        for (auto& key : keys_) key.clear();
-        reset_in_place(state_);
-        return parsed ? fail(StateError::Corrupted) : parsed;
-    }
+    auto parsed =
+        load_applet_state(storage_, image_, state_, keys_, loaded_, parse_id_state, [&] { return parse_keys(); });
+    if (!loaded_) profile_ = nullptr;
+    if (!parsed) return parsed;
     profile_ = profiles::find_by_type(state_.type);
     generation_ = parsed->generation;
     loaded_ = true;
@@ -151,10 +134,8 @@ StorageStatus IdCardApplet::format(const std::array<std::uint8_t, 4>& serial) {
         state_.files[i].assign(number);
     }
     for (auto& key : keys_) key.clear();
-    const std::size_t n = serialize_id_state(state_, generation_ + 1, image_);
-    if (n == 0) return StorageStatus::IoError;
-    const StorageStatus st = storage_.commit(ByteView(image_.data(), n));
-    crypto::zeroize(image_.data(), n);
+    const StorageStatus st = commit_applet_state(
+        storage_, image_, [&](std::span<std::uint8_t> out) { return serialize_id_state(state_, generation_ + 1, out); });
     if (st != StorageStatus::Ok) {
         (void)reload();  // memory never runs ahead of storage: the stored state, if any
         return st;

@@ -2,6 +2,7 @@
 // refer to openpgp-card.md (the project's digest of the OpenPGP smart card application spec 3.4);
 // ISO references to iso7816.md. PINs, data objects and keys live in applet_*.cpp.
 #include "applet_internal.hpp"
+#include "state_image.hpp"
 
 namespace qscd::sim {
 
@@ -20,35 +21,16 @@ std::array<std::uint8_t, 16> OpenPgpApplet::aid() const {
 }
 
 bool OpenPgpApplet::parse_keys() {
-    for (std::size_t i = 0; i < keys_.size(); ++i) {
-        keys_[i].clear();
-        const auto& der = state_.slots[i].key_der;
-        if (der.empty()) continue;
-        if (!crypto::load_der(keys_[i], der.view(), random_)) return false;
-    }
-    return true;
+    return load_private_keys(keys_, [&](std::size_t i) { return state_.slots[i].key_der.view(); }, random_);
 }
 
 Result<LoadedState, StateError> OpenPgpApplet::load() {
     // PIN verification belongs to one card session over one state: a (re)load means another process
     // changed the token, and what was verified against the old state is void (§6.2).
     pw1_81_ = pw1_82_ = pw3_ = false;
-    std::size_t size = 0;
-    const StorageStatus st = storage_.load(image_, size);
-    if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
-    if (st == StorageStatus::TooLarge) return fail(StateError::Corrupted);
-    if (st != StorageStatus::Ok) return fail(StateError::IoError);
-    // One copy of the state in RAM: it is parsed in place, so a bad image leaves the card without a state
-    // (every command answers 6F00 until a load succeeds), never with half of one.
-    loaded_ = false;
-    for (auto& key : keys_) key.clear();
-    auto parsed = parse_state(ByteView(image_.data(), size), state_);
-    crypto::zeroize(image_.data(), size);
-    if (!parsed || !parse_keys()) {
-        for (auto& key : keys_) key.clear();
-        reset_in_place(state_);
-        return parsed ? fail(StateError::Corrupted) : parsed;
-    }
+    auto parsed =
+        load_applet_state(storage_, image_, state_, keys_, loaded_, parse_state, [&] { return parse_keys(); });
+    if (!parsed) return parsed;
     generation_ = parsed->generation;
     loaded_ = true;
     return parsed;
@@ -72,10 +54,8 @@ void OpenPgpApplet::factory_defaults(const std::array<std::uint8_t, 4>& serial) 
 StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
     factory_defaults(serial);
     for (auto& key : keys_) key.clear();
-    const std::size_t n = serialize_state(state_, generation_ + 1, image_);
-    if (n == 0) return StorageStatus::IoError;
-    const StorageStatus st = storage_.commit(ByteView(image_.data(), n));
-    crypto::zeroize(image_.data(), n);
+    const StorageStatus st = commit_applet_state(
+        storage_, image_, [&](std::span<std::uint8_t> out) { return serialize_state(state_, generation_ + 1, out); });
     if (st != StorageStatus::Ok) {
         (void)reload();  // memory never runs ahead of storage: the stored state, if any
         return st;
@@ -87,9 +67,9 @@ StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
 }
 
 bool OpenPgpApplet::commit() {
-    const std::size_t n = serialize_state(state_, generation_ + 1, image_);
-    const bool ok = n != 0 && storage_.commit(ByteView(image_.data(), n)) == StorageStatus::Ok;
-    crypto::zeroize(image_.data(), n);  // the image holds the PIN hashes and the private keys
+    const bool ok = commit_applet_state(storage_, image_, [&](std::span<std::uint8_t> out) {
+                        return serialize_state(state_, generation_ + 1, out);
+                    }) == StorageStatus::Ok;
     if (!ok) {
         reload();  // memory never runs ahead of storage: back to the stored state
         return false;

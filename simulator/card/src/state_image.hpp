@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "qscd/sim/card_crypto.hpp"
+#include "qscd/sim/platform.hpp"
 #include "qscd/sim/state.hpp"
 
 namespace qscd::sim {
@@ -136,6 +137,56 @@ inline Result<ByteView, StateError> unframe_image(ByteView image, std::uint32_t 
     if (!crypto::equal_ct(digest, image.subspan(kStateHeaderSize + payload_length, 32))) return fail(StateError::Corrupted);
     generation = *g;
     return image.subspan(kStateHeaderSize, payload_length);
+}
+
+// Power-on / reload of an applet (OpenPGP and ID cards alike): reads the stored image into the card's image
+// buffer, parses it into `state` in place (`parse(ByteView image, State&)`, e.g. parse_state) and the private
+// keys from it (`load_keys()`), then wipes the image. An image that cannot be read changes nothing. One read
+// is parsed over the one copy of the state in RAM: `loaded` is cleared first, and any failure resets the
+// state and clears `keys`, so a bad image leaves the card without a state (every command answers 6F00 until
+// a load succeeds), never with half of one. The caller sets `loaded` on success.
+template <class State, std::size_t NKeys, class Parse, class LoadKeys>
+Result<LoadedState, StateError> load_applet_state(Storage& storage, std::span<std::uint8_t> image, State& state,
+                                                  std::array<crypto::Key, NKeys>& keys, bool& loaded, Parse&& parse,
+                                                  LoadKeys&& load_keys) {
+    std::size_t size = 0;
+    const StorageStatus st = storage.load(image, size);
+    if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
+    if (st == StorageStatus::TooLarge || st == StorageStatus::Corrupted) return fail(StateError::Corrupted);
+    if (st != StorageStatus::Ok) return fail(StateError::IoError);
+    loaded = false;
+    for (auto& key : keys) key.clear();
+    auto parsed = parse(ByteView(image.data(), size), state);
+    crypto::zeroize(image.data(), size);
+    if (!parsed || !load_keys()) {
+        for (auto& key : keys) key.clear();
+        reset_in_place(state);
+        return parsed ? fail(StateError::Corrupted) : parsed;
+    }
+    return parsed;
+}
+
+// Parses each stored private key DER (`der_of(i)`, empty: no key) into keys[i]; false if one does not parse.
+template <std::size_t NKeys, class DerOf>
+bool load_private_keys(std::array<crypto::Key, NKeys>& keys, DerOf&& der_of, Random& random) {
+    for (std::size_t i = 0; i < NKeys; ++i) {
+        keys[i].clear();
+        const ByteView der = der_of(i);
+        if (der.empty()) continue;
+        if (!crypto::load_der(keys[i], der, random)) return false;
+    }
+    return true;
+}
+
+// Serialises the applet's state (`serialize(std::span<std::uint8_t>)` returns the image size, 0 if it does not
+// fit) into the card's image buffer, commits it and wipes the buffer (it holds PIN verifiers and private keys).
+template <class Serialize>
+StorageStatus commit_applet_state(Storage& storage, std::span<std::uint8_t> image, Serialize&& serialize) {
+    const std::size_t n = serialize(image);
+    if (n == 0) return StorageStatus::IoError;
+    const StorageStatus st = storage.commit(ByteView(image.data(), n));
+    crypto::zeroize(image.data(), n);
+    return st;
 }
 
 }  // namespace qscd::sim

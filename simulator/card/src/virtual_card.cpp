@@ -81,7 +81,7 @@ Result<LoadedState, StateError> VirtualCard::load() {
     std::size_t size = 0;
     const StorageStatus st = storage_.load(image_, size);
     if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
-    if (st == StorageStatus::TooLarge) return fail(StateError::Corrupted);
+    if (st == StorageStatus::TooLarge || st == StorageStatus::Corrupted) return fail(StateError::Corrupted);
     if (st != StorageStatus::Ok) return fail(StateError::IoError);
     auto type = peek_card_type(ByteView(image_.data(), size));
     crypto::zeroize(image_.data(), size);

@@ -11,6 +11,10 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
+
+#include "qscd/sim/card_crypto.hpp"
+#include "qscd/sim/state.hpp"
 
 namespace qscd::sim {
 
@@ -36,7 +40,93 @@ public:
     int rename(const char* from, const char* to) override { return ::rename(from, to); }
     int unlink(const char* path) override { return ::unlink(path); }
     int open_dir(const char* path) override { return ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
+    int open_rw(const char* path) override { return ::open(path, O_RDWR | O_CLOEXEC); }
+    ssize_t pwrite(int fd, const void* data, std::size_t size, off_t offset) override {
+        return ::pwrite(fd, data, size, offset);
+    }
+    int fdatasync(int fd) override { return ::fdatasync(fd); }
 };
+
+static_assert(FileStorage::kSlotSize >= FileStorage::kSlotHeaderSize + kStateMaxImage);
+
+constexpr std::uint8_t kFileMagic[8] = {'Q', 'S', 'C', 'D', 'A', 'B', '0', '1'};
+constexpr std::uint8_t kSlotMagic[8] = {'Q', 'S', 'C', 'D', 'S', 'L', 'O', 'T'};
+constexpr std::size_t kDigestSize = crypto::kSha256Size;
+
+void put_le(std::uint8_t* p, std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+std::uint64_t get_le(const std::uint8_t* p, int bytes) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+    return v;
+}
+
+std::size_t slot_offset(int slot) { return FileStorage::kFileHeaderSize + static_cast<std::size_t>(slot) * FileStorage::kSlotSize; }
+
+// Slot header + image, its digest in front (file_storage.hpp); `out` is resized to the bytes to write.
+void build_slot(std::vector<std::uint8_t>& out, std::uint64_t sequence, ByteView image) {
+    out.assign(FileStorage::kSlotHeaderSize + image.size(), 0);
+    std::uint8_t* h = out.data();
+    std::copy(std::begin(kSlotMagic), std::end(kSlotMagic), h + kDigestSize);
+    put_le(h + kDigestSize + 8, sequence, 8);
+    put_le(h + kDigestSize + 16, image.size(), 4);
+    std::copy(image.begin(), image.end(), out.begin() + FileStorage::kSlotHeaderSize);
+    std::array<std::uint8_t, kDigestSize> digest{};
+    crypto::sha256(ByteView(out).subspan(kDigestSize), digest);
+    std::copy(digest.begin(), digest.end(), h);
+}
+
+bool read_at(int fd, std::uint8_t* out, std::size_t size, std::size_t offset) {
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// One slot as read from the file: valid when its magic, length and digest hold.
+struct Slot {
+    bool valid = false;
+    std::uint64_t sequence = 0;
+    std::vector<std::uint8_t> bytes;  // header + image
+    ByteView image() const { return ByteView(bytes).subspan(FileStorage::kSlotHeaderSize); }
+    ~Slot() { crypto::zeroize(bytes.data(), bytes.size()); }  // images hold PIN verifiers and keys
+};
+
+Slot read_slot(int fd, int index) {
+    Slot s;
+    std::uint8_t header[FileStorage::kSlotHeaderSize];
+    if (!read_at(fd, header, sizeof header, slot_offset(index))) return s;
+    if (!std::equal(std::begin(kSlotMagic), std::end(kSlotMagic), header + kDigestSize)) return s;
+    const std::uint64_t length = get_le(header + kDigestSize + 16, 4);
+    if (length > FileStorage::kSlotSize - FileStorage::kSlotHeaderSize) return s;
+    s.bytes.resize(FileStorage::kSlotHeaderSize + length);
+    if (!read_at(fd, s.bytes.data(), s.bytes.size(), slot_offset(index))) return s;
+    std::array<std::uint8_t, kDigestSize> digest{};
+    if (!crypto::sha256(ByteView(s.bytes).subspan(kDigestSize), digest)) return s;
+    s.valid = crypto::equal_ct(digest, ByteView(s.bytes).first(kDigestSize));
+    s.sequence = get_le(header + kDigestSize + 8, 8);
+    return s;
+}
+
+// Whether the open file is in the slot layout (its header block is written once, before the rename).
+bool has_slot_layout(int fd) {
+    std::uint8_t header[12];
+    if (!read_at(fd, header, sizeof header, 0)) return false;
+    return std::equal(std::begin(kFileMagic), std::end(kFileMagic), header) &&
+           get_le(header + 8, 4) == FileStorage::kSlotSize;
+}
+
+// Index of the newest valid slot, -1 if none.
+int newest(const Slot (&slots)[2]) {
+    if (slots[0].valid && (!slots[1].valid || slots[0].sequence > slots[1].sequence)) return 0;
+    return slots[1].valid ? 1 : -1;
+}
 
 bool write_all(FileOps& ops, int fd, ByteView data) {
     std::size_t done = 0;
@@ -89,17 +179,37 @@ FileStorage::FileStorage(std::filesystem::path path, Durability durability, File
 StorageStatus FileStorage::load(std::span<std::uint8_t> buffer, std::size_t& size) {
     const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT ? StorageStatus::NotFound : StorageStatus::IoError;
-    std::size_t done = 0;
     StorageStatus status = StorageStatus::Ok;
+    if (has_slot_layout(fd)) {
+        struct stat st {};
+        const Slot slots[2] = {read_slot(fd, 0), read_slot(fd, 1)};
+        const int current = newest(slots);
+        // The layout is created whole and never changes size: a shorter or longer file is damaged.
+        if (::fstat(fd, &st) != 0) {
+            status = StorageStatus::IoError;
+        } else if (current < 0 || static_cast<std::size_t>(st.st_size) != kFileSize) {
+            status = StorageStatus::Corrupted;
+        } else if (slots[current].image().size() > buffer.size()) {
+            status = StorageStatus::TooLarge;
+        } else {
+            const ByteView image = slots[current].image();
+            std::copy(image.begin(), image.end(), buffer.begin());
+            size = image.size();
+        }
+        ::close(fd);
+        return status;
+    }
+    // Not the slot layout: the whole file is the image (format before issue 15) or something to refuse.
+    std::size_t done = 0;
     for (;;) {
         if (done == buffer.size()) {  // full: anything more means the file is too large
             std::uint8_t probe;
-            const ssize_t n = ::read(fd, &probe, 1);
+            const ssize_t n = ::pread(fd, &probe, 1, static_cast<off_t>(done));
             if (n > 0) status = StorageStatus::TooLarge;
             else if (n < 0) status = StorageStatus::IoError;
             break;
         }
-        const ssize_t n = ::read(fd, buffer.data() + done, buffer.size() - done);
+        const ssize_t n = ::pread(fd, buffer.data() + done, buffer.size() - done, static_cast<off_t>(done));
         if (n < 0) {
             if (errno == EINTR) continue;
             status = StorageStatus::IoError;
@@ -123,17 +233,67 @@ void FileStorage::remove_stray_temps(const std::filesystem::path& dir) {
 }
 
 StorageStatus FileStorage::commit(ByteView image) {
-    const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
+    if (image.size() > kSlotSize - kSlotHeaderSize) return StorageStatus::IoError;
     if (!swept_) {
         swept_ = true;
-        remove_stray_temps(dir);
+        remove_stray_temps(path_.has_parent_path() ? path_.parent_path() : std::filesystem::path("."));
     }
+    // Which slot to write is read without FileOps: reading changes nothing on the disk.
+    const int probe = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (probe < 0 && errno != ENOENT) return StorageStatus::IoError;
+    if (probe < 0 || !has_slot_layout(probe)) {
+        if (probe >= 0) ::close(probe);
+        return create_layout(image);
+    }
+    const Slot slots[2] = {read_slot(probe, 0), read_slot(probe, 1)};
+    struct stat st {};
+    const bool whole = ::fstat(probe, &st) == 0 && static_cast<std::size_t>(st.st_size) == kFileSize;
+    ::close(probe);
+    const int current = newest(slots);
+    // Nothing valid to keep, or a damaged file (load() refuses it): refuse rather than guess.
+    if (current < 0 || !whole) return StorageStatus::IoError;
+    const int target = 1 - current;
+
+    std::vector<std::uint8_t> slot;
+    build_slot(slot, slots[current].sequence + 1, image);
+    const int fd = ops_.open_rw(path_.c_str());
+    bool ok = fd >= 0;
+    for (std::size_t done = 0; ok && done < slot.size();) {
+        const ssize_t n = ops_.pwrite(fd, slot.data() + done, slot.size() - done,
+                                      static_cast<off_t>(slot_offset(target) + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) ok = false;
+        else done += static_cast<std::size_t>(n);
+    }
+    crypto::zeroize(slot.data(), slot.size());
+    // The file's size and blocks never change after its creation: fdatasync flushes the data alone.
     const bool full = durability_ == Durability::Full;
+    if (ok && full) ok = ops_.fdatasync(fd) == 0;
+    if (fd < 0) return StorageStatus::IoError;
+    const bool closed = ops_.close(fd) == 0;  // after a good fdatasync the image is durable whatever close says
+    return ok && (full || closed) ? StorageStatus::Ok : StorageStatus::IoError;
+}
+
+StorageStatus FileStorage::create_layout(ByteView image) {
+    const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
+    const bool full = durability_ == Durability::Full;
+    std::vector<std::uint8_t> file(kFileSize, 0);
+    std::copy(std::begin(kFileMagic), std::end(kFileMagic), file.begin());
+    put_le(file.data() + 8, kSlotSize, 4);
+    std::vector<std::uint8_t> slot;
+    build_slot(slot, 1, image);
+    std::copy(slot.begin(), slot.end(), file.begin() + static_cast<std::ptrdiff_t>(slot_offset(0)));
+    crypto::zeroize(slot.data(), slot.size());
+
     const std::filesystem::path temp =
         dir / (temp_prefix(path_) + std::to_string(::getpid()) + "." + std::to_string(temp_counter.fetch_add(1)));
     const int fd = ops_.create_exclusive(temp.c_str());
-    if (fd < 0) return StorageStatus::IoError;
-    bool ok = write_all(ops_, fd, image) && (!full || ops_.fsync(fd) == 0);
+    if (fd < 0) {
+        crypto::zeroize(file.data(), file.size());
+        return StorageStatus::IoError;
+    }
+    bool ok = write_all(ops_, fd, file) && (!full || ops_.fsync(fd) == 0);
+    crypto::zeroize(file.data(), file.size());
     ok = (ops_.close(fd) == 0) && ok;
     if (ok) ok = ops_.rename(temp.c_str(), path_.c_str()) == 0;
     if (!ok) {

@@ -108,7 +108,9 @@ std::vector<TokenInfo> SimulatorStore::list() const {
         std::size_t size = 0;
         const StorageStatus st = storage.load(image, size);
         if (st != StorageStatus::Ok) {
-            info.error = st == StorageStatus::TooLarge ? "state file too large" : "cannot read state file";
+            info.error = st == StorageStatus::TooLarge    ? "state file too large"
+                         : st == StorageStatus::Corrupted ? describe(StateError::Corrupted)
+                                                          : "cannot read state file";
         } else if (auto type = peek_card_type(ByteView(image.data(), size)); !type) {
             info.error = describe(type.error());
         } else if (*type != CardType::OpenPgp) {

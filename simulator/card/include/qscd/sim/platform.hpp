@@ -17,6 +17,7 @@ enum class StorageStatus : std::uint8_t {
     Ok,
     NotFound,   // nothing stored yet
     TooLarge,   // the stored image does not fit the caller's buffer
+    Corrupted,  // load: the store holds no whole image (e.g. every copy of it fails its checksum)
     IoError,    // read or write failed; for commit: the old image is in place, or the new one was
                 // written but its durability could not be confirmed (directory fsync failed)
 };

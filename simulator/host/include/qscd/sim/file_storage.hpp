@@ -1,13 +1,24 @@
-// One state file per token, replaced atomically: temp file (O_EXCL, 0600) -> write -> fsync -> close ->
-// rename over the file -> fsync the directory. A power cut at any point leaves the old or the new image.
+// One state file per token holding two image slots (A/B) in place. A commit writes the new image with its
+// slot header into the slot that does NOT hold the newest valid image (one pwrite), then fdatasync: the
+// file is preallocated, so no metadata changes and one data flush makes it durable. Each slot carries a
+// sequence number and a SHA-256 over its header and image: a torn slot fails the check and load() takes
+// the other one, i.e. the previous state. The newest valid slot is never written to.
+//
+// File layout (integers little-endian):
+//   header block (kFileHeaderSize): magic "QSCDAB01" | slot size u32 | zeros
+//   slot 0, slot 1 (kSlotSize each):  SHA-256 of the next 32 bytes + image (32) | magic "QSCDSLOT" (8)
+//                                     | sequence u64 | image length u32 | zeros (12) | image | unused
+// The layout is created whole (header, the image in slot 0, slot 1 empty) by the first commit of a file
+// that does not exist or holds a single image (the format before issue 15, which load() still reads):
+// temp file (O_EXCL, 0600) -> write -> fsync -> close -> rename over the file -> fsync the directory.
 //
 // Every system call of commit() goes through FileOps, so tests can cut the power between any two of them
 // (tests/crash/storage_tearing_test.cpp). Production code uses FileOps::posix().
 //
-// Durability::Relaxed skips both fsyncs: still temp + rename, so still atomic against a process crash
-// (kill -9), but NOT against power loss. TEST / BENCHMARK ONLY: it exists to measure what the fsyncs
-// cost. It is selected only by the environment variable QSCD_SIM_DURABILITY=relaxed, read by the
-// one-argument constructor (the one every tool uses); there is deliberately no command-line option.
+// Durability::Relaxed skips the fsyncs / fdatasync: still atomic against a process crash (kill -9), but
+// NOT against power loss. TEST / BENCHMARK ONLY: it exists to measure what the syncs cost. It is selected
+// only by the environment variable QSCD_SIM_DURABILITY=relaxed, read by the one-argument constructor (the
+// one every tool uses); there is deliberately no command-line option.
 #pragma once
 
 #include <sys/types.h>
@@ -30,6 +41,10 @@ public:
     virtual int rename(const char* from, const char* to) = 0;
     virtual int unlink(const char* path) = 0;
     virtual int open_dir(const char* path) = 0;  // O_RDONLY | O_DIRECTORY, to fsync the directory entry
+    // In-place commits of the slot layout: open(O_RDWR | O_CLOEXEC) of the existing file, pwrite, fdatasync.
+    virtual int open_rw(const char* path) = 0;
+    virtual ssize_t pwrite(int fd, const void* data, std::size_t size, off_t offset) = 0;  // may write less
+    virtual int fdatasync(int fd) = 0;
 
     static FileOps& posix();
 };
@@ -47,21 +62,34 @@ public:
 
     static Durability durability_from_environment();
 
-    // Reads the file; NotFound if it does not exist, TooLarge if it exceeds the buffer. Never writes.
+    // Slot layout: the image of the newest slot whose checksum holds (Corrupted if none does, or the file
+    // does not have the layout's size). Any other
+    // file (a single image before issue 15, or whatever it is) is returned as it is, for the card to
+    // judge. NotFound if it does not exist, TooLarge if the image exceeds the buffer. Never writes.
     StorageStatus load(std::span<std::uint8_t> buffer, std::size_t& size) override;
-    // Writes <dir>/.<name>.tmp.<pid>.<n>, fsyncs, renames it over the file, fsyncs the directory.
-    // The first commit of this object also removes temp files left by crashed writers (their own pid,
-    // or a pid no longer alive): commits to one file must be serialised, as InProcessTransport's
-    // <name>.lock does. IoError before the rename: the old image is untouched. IoError from the
-    // directory fsync: the new image is in place but may not survive a power cut, so the caller
-    // must treat the commit as failed (the card then answers 6581 and reveals nothing).
+    // Slot layout: open, pwrite slot header + image into the slot not holding the newest valid image,
+    // fdatasync, close. IoError before the fdatasync returned: the slot may be torn, load() gives the
+    // previous image; IoError from the fdatasync: the new image may be what load() gives but may not
+    // survive a power cut, so the caller must treat the commit as failed (the card answers 6581 and
+    // reveals nothing). Otherwise (no file, or not the slot layout): the whole layout through
+    // <dir>/.<name>.tmp.<pid>.<n> and rename as described above; IoError before the rename leaves the
+    // old file untouched. The first commit of this object also removes temp files left by crashed
+    // writers (their own pid, or a pid no longer alive): commits to one file must be serialised, as
+    // InProcessTransport's <name>.lock does.
     StorageStatus commit(ByteView image) override;
+
+    // The slot layout's geometry: a slot holds an image up to kStateMaxImage bytes.
+    static constexpr std::size_t kFileHeaderSize = 4096;
+    static constexpr std::size_t kSlotHeaderSize = 64;
+    static constexpr std::size_t kSlotSize = 36864;  // kSlotHeaderSize + kStateMaxImage, rounded up to 4 KiB
+    static constexpr std::size_t kFileSize = kFileHeaderSize + 2 * kSlotSize;
 
     const std::filesystem::path& path() const { return path_; }
     Durability durability() const { return durability_; }
 
 private:
     void remove_stray_temps(const std::filesystem::path& dir);
+    StorageStatus create_layout(ByteView image);
 
     std::filesystem::path path_;
     Durability durability_;
