@@ -31,13 +31,21 @@ long long ms_since(Clock::time_point t) {
 class RecordingAudit final : public AuditSink {
 public:
     explicit RecordingAudit(AuditSink& inner) : inner_(inner) {}
-    void check_ready() override { inner_.check_ready(); }
+    void check_ready() override {
+        try {
+            inner_.check_ready();
+        } catch (const Error&) {
+            unusable = true;
+            throw;
+        }
+    }
     std::uint64_t append(const AuditEntry& entry) override {
         const auto seq = inner_.append(entry);
         if (entry.event == AuditEvent::Signed) signed_logged = true;
         return seq;
     }
     bool signed_logged = false;
+    bool unusable = false;  // the log cannot take entries: nothing was asked of the card
 
 private:
     AuditSink& inner_;
@@ -76,8 +84,9 @@ struct Judgement {
 // no, or nobody is there) and the card is not asked again until it is reinserted: asking again at once
 // would hold the keypad for nobody. A wrong PIN never repeats by itself (a host PIN source would burn
 // every try).
-Judgement judge(const Error& e, bool signature_logged, bool stopping) {
-    if (signature_logged)
+Judgement judge(const Error& e, const RecordingAudit& audit, bool stopping) {
+    if (audit.unusable) return {Outcome::RequeueHold, "audit-log", e.what()};
+    if (audit.signed_logged)
         return {Outcome::Failed, "signed-not-written",
                 std::string("the card signed, but the signature could not be written (") + e.what() +
                     "); the audit log records it; not signed again"};
@@ -85,8 +94,8 @@ Judgement judge(const Error& e, bool signature_logged, bool stopping) {
     switch (e.code()) {
         case ErrorCode::Cancelled:
             if (sw == 0x6401) return {Outcome::FailedHold, "pin-pad-cancelled", "cancelled on the PIN pad"};
+            if (stopping) return {Outcome::Requeue, "stopping", e.what()};  // nobody typed while the kiosk was stopping
             if (sw == 0x6400) return {Outcome::FailedHold, "pin-pad-timeout", "nobody typed the PIN on the PIN pad in time"};
-            if (stopping) return {Outcome::Requeue, "stopping", e.what()};
             return {Outcome::RequeueHold, "no-pin", e.what()};
         case ErrorCode::CardRemoved:
         case ErrorCode::CardReset:
@@ -256,7 +265,7 @@ struct Kiosk::State {
         if (fs::exists(signature, ec) && !fs::exists(done / name, ec)) {
             // Signed before the document could be moved (the process ended in between): finish the move.
             fs::rename(document, done / name, ec);
-            emit("document-signed", {{"name", name}, {"output", signature.string()}, {"resumed", true}},
+            emit("document-recovered", {{"name", name}, {"output", signature.string()}},
                  name + ": its signature was already in done/; moved there without signing again");
             return true;
         }
@@ -273,6 +282,7 @@ struct Kiosk::State {
         request.output = OutputFile{signature, false};
         request.chain = chain;
         audit.signed_logged = false;
+        audit.unusable = false;
         apdus = 0;
         const auto started = Clock::now();
         try {
@@ -297,7 +307,7 @@ struct Kiosk::State {
             emit("document-failed", {{"name", name}, {"code", "io-error"}, {"reason", e.what()}}, name + ": " + e.what(), true);
             return false;
         } catch (const Error& e) {
-            const Judgement j = judge(e, audit.signed_logged, stopping());
+            const Judgement j = judge(e, audit, stopping());
             nlohmann::json fields{{"name", name}, {"reader", reader}, {"code", j.code}, {"reason", j.reason}, {"ms", ms_since(started)}};
             switch (j.outcome) {
                 case Outcome::Failed:
