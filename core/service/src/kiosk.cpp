@@ -169,9 +169,18 @@ struct Kiosk::State {
         return name + (config.format == SignatureFormat::Cades ? ".p7s" : ".sig");
     }
 
-    void move_to_failed(const std::string& name, const std::string& code, const std::string& reason) const {
-        write_file_atomic(failed / (name + ".reason"), as_bytes(code + ": " + reason + "\n"), 0644);
-        fs::rename(queue / name, failed / name);
+    // The reason file first, then the document. False (and an event) when the spool refuses: the
+    // document stays queued.
+    bool move_to_failed(const std::string& name, const std::string& code, const std::string& reason) const {
+        try {
+            write_file_atomic(failed / (name + ".reason"), as_bytes(code + ": " + reason + "\n"), 0644);
+            fs::rename(queue / name, failed / name);
+            return true;
+        } catch (const std::exception& e) {
+            emit("document-requeued", {{"name", name}, {"code", "io-error"}, {"reason", std::string("cannot move it to failed/: ") + e.what()}},
+                 name + " stays queued: cannot move it to failed/: " + e.what(), true);
+            return false;
+        }
     }
 
     void on_reader_event(const pcsc::ReaderEvent& e) {
@@ -265,12 +274,19 @@ struct Kiosk::State {
         if (fs::exists(signature, ec) && !fs::exists(done / name, ec)) {
             // Signed before the document could be moved (the process ended in between): finish the move.
             fs::rename(document, done / name, ec);
+            if (ec) {
+                refuse(reader, view, "io-error", "cannot move " + name + " into done/: " + ec.message());
+                return false;
+            }
             emit("document-recovered", {{"name", name}, {"output", signature.string()}},
                  name + ": its signature was already in done/; moved there without signing again");
             return true;
         }
         if (fs::exists(done / name, ec)) {
-            move_to_failed(name, "duplicate-name", "a document named " + name + " was already signed (done/" + name + "); rename it");
+            if (!move_to_failed(name, "duplicate-name", "a document named " + name + " was already signed (done/" + name + "); rename it")) {
+                refuse(reader, view, "io-error", "the spool cannot be written");
+                return false;
+            }
             emit("document-failed", {{"name", name}, {"code", "duplicate-name"}}, name + " failed: a document of that name is in done/", true);
             return true;
         }
@@ -313,7 +329,10 @@ struct Kiosk::State {
                 case Outcome::Failed:
                 case Outcome::FailedHold:
                     if (!fs::exists(document, ec)) return true;  // taken out of the queue meanwhile
-                    move_to_failed(name, j.code, j.reason);
+                    if (!move_to_failed(name, j.code, j.reason)) {
+                        refuse(reader, view, "io-error", "the spool cannot be written");
+                        return false;
+                    }
                     emit("document-failed", fields, name + " failed: " + j.reason, true);
                     if (j.outcome == Outcome::FailedHold) {
                         refuse(reader, view, j.code, j.reason);
