@@ -20,6 +20,9 @@ kiosk_pids=()
 cleanup() {
   local p
   for p in "${kiosk_pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  if [ "$failed" != 0 ]; then
+    for f in "$QSCD_E2E_DIR"/*.log; do echo "---- $(basename "$f") ----"; tail -80 "$f"; done
+  fi
   stop_sim
 }
 trap cleanup EXIT
@@ -33,7 +36,7 @@ count() { local n; n=$(grep -c "\"event\":\"$2\"" "$1" 2>/dev/null); echo "${n:-
 wait_events() {
   local i
   for ((i = 0; i < ${4:-15} * 20; i++)); do [ "$(count "$1" "$2")" -ge "$3" ] && return 0; sleep 0.05; done
-  echo "# waited for $3 '$2' events, saw $(count "$1" "$2'")" >&2
+  echo "# waited for $3 '$2' events, saw $(count "$1" "$2")" >&2
   return 1
 }
 # wait_prompt SLOT: until the reader's display asks for the PIN (it waits for the keypad)
@@ -110,9 +113,9 @@ if [ "$part" = queue ]; then
   [ -n "$since_card" ] && ok "the events carry the time since the card's insertion" || bad "no ms_since_card: $first"
 
   # ---- b: pcscd killed (-9) and restarted mid-queue ------------------------------------------------------
+  c1=$(counter "$r0")  # read while the kiosk is idle (the card is shared with it)
   echo "another document named doc01.txt" >"$spool/queue/.doc01.txt"; mv "$spool/queue/.doc01.txt" "$spool/queue/doc01.txt"
   queue "$spool" doc12.txt doc13.txt doc14.txt doc15.txt doc16.txt
-  c1=$(counter "$r0")
   type_pins 0 2 123456
   wait_events "$ev" document-signed 12 && ok "two more signed" || bad "two more: $(tail -3 "$ev")"
   wait_prompt 0 && ok "the reader waits for the next PIN" || bad "no prompt"
