@@ -6,6 +6,7 @@
 #   sim_ctl ARGS...                       `qscd-sim ctl ARGS...` against that server
 #   wait_card SLOT present|absent [SECS]  wait until pcscd reports reader SLOT with / without a card
 #   stop_sim                              SIGTERM the server and wait for it
+#   restart_pcscd                         kill -9 the private pcscd and start it again (same config)
 #   QSCD_SIM_VERBOSE=1                    start_sim logs every APDU header to $QSCD_SIM_LOG
 #
 # Waiting uses pcscd's own view (opensc-tool -l), never fixed sleeps; every wait is bounded.
@@ -64,4 +65,35 @@ stop_sim() {
   QSCD_SIM_PID=
   rm -f "$QSCD_E2E_DIR/qscd-sim.pid"
   return "$status"
+}
+
+# restart_pcscd: kill -9 the private pcscd (a crash) and start it again with the same configuration
+# (what systemd's Restart= does); waits until its socket is back and the reader driver listens on
+# every slot's port again. QSCD_PCSCD_PID names the new one. The cards must be inserted again
+# (sim_ctl remove/insert): their connections to the old reader driver died with it.
+restart_pcscd() {
+  local i
+  kill -KILL "$QSCD_PCSCD_PID" 2>/dev/null
+  for ((i = 0; i < 200; i++)); do  # gone, or a zombie its parent has not reaped yet
+    [ "$(awk '{print $3}' "/proc/$QSCD_PCSCD_PID/stat" 2>/dev/null)" = "" ] && break
+    [ "$(awk '{print $3}' "/proc/$QSCD_PCSCD_PID/stat" 2>/dev/null)" = Z ] && break
+    sleep 0.025
+  done
+  rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
+  pcscd --foreground >>"$QSCD_E2E_DIR/pcscd.log" 2>&1 &
+  QSCD_PCSCD_PID=$!
+  local listening s all
+  for ((i = 0; i < 200; i++)); do
+    if [ -S /run/pcscd/pcscd.comm ]; then
+      listening=$(ss -Hltn 2>/dev/null | awk '{print $4}')
+      all=1
+      for ((s = 0; s < ${QSCD_VPCD_SLOTS:-2}; s++)); do
+        grep -qE ":$((35963 + s))\$" <<<"$listening" || { all=0; break; }
+      done
+      [ "$all" = 1 ] && return 0
+    fi
+    sleep 0.025
+  done
+  echo "lib.sh: pcscd did not come back; its log:" >&2; tail -20 "$QSCD_E2E_DIR/pcscd.log" >&2
+  return 1
 }

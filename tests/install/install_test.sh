@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
-for f in lib/cmake/qscd/qscdConfig.cmake lib/pkgconfig/qscd.pc lib/libqscd_service.a lib/libqscd_core.a bin/qscd; do
+for f in lib/cmake/qscd/qscdConfig.cmake lib/pkgconfig/qscd.pc lib/libqscd_service.a lib/libqscd_core.a bin/qscd lib/systemd/system/qscd-kiosk@.service; do
   [ -e "$work/prefix/$f" ] || { echo "missing after install: $f"; exit 1; }
 done
 
@@ -20,6 +20,7 @@ qscd/codec/bytes.hpp
 qscd/codec/status_word.hpp
 qscd/error.hpp
 qscd/key_handle.hpp
+qscd/kiosk.hpp
 qscd/pin_entry.hpp
 qscd/secure_bytes.hpp
 qscd/signing/cades.hpp

@@ -25,6 +25,7 @@ void add_pin_commands(CLI::App& app, GlobalOptions& global);     // pin change, 
 void add_reader_commands(CLI::App& app, GlobalOptions& global);  // readers, watch
 void add_audit_commands(CLI::App& app, GlobalOptions& global);   // audit verify
 void add_pki_commands(CLI::App& app, GlobalOptions& global);     // pki show, pki issue
+void add_kiosk_command(CLI::App& app, GlobalOptions& global);    // kiosk
 
 // "PIN1 3 tries left, PIN2 BLOCKED, PUK 3 tries left": a national ID card's PINs in one line
 // (token list, readers).

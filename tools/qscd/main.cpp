@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     cli::add_reader_commands(app, global);
     cli::add_audit_commands(app, global);
     cli::add_pki_commands(app, global);
+    cli::add_kiosk_command(app, global);
 
     try {
         app.parse(argc, argv);

@@ -23,6 +23,18 @@
 
 namespace qscd::cli {
 
+// The intermediates to embed: --chain if given; else the local test PKI's issuing CA when it issued
+// the signer's certificate, so that verifiers holding only the root can build the chain.
+std::vector<Bytes> chain_for(const GlobalOptions& global, const std::string& chain, Token& token, const std::string& key_id) {
+    if (!chain.empty()) return read_certificates(chain);
+    const auto issuing = token_directory(global).simulator_dir() / "test-pki" / "issuing.pem";
+    const Bytes signer = token.key(key_id)->attributes().certificate;
+    if (signer.empty() || !std::filesystem::exists(issuing)) return {};
+    std::vector<Bytes> local = read_certificates(issuing);
+    if (summarize_certificate(local.front()).subject != summarize_certificate(signer).issuer) return {};
+    return local;
+}
+
 namespace {
 
 struct SignOptions {
@@ -52,18 +64,6 @@ SignatureLevel level_of(const std::string& name) {
     if (name == "qes") return SignatureLevel::Qes;
     if (name == "basic") return SignatureLevel::Basic;
     return SignatureLevel::Ades;
-}
-
-// The intermediates to embed: --chain if given; else the local test PKI's issuing CA when it issued
-// the signer's certificate, so that verifiers holding only the root can build the chain.
-std::vector<Bytes> chain_for(const GlobalOptions& global, const std::string& chain, Token& token, const std::string& key_id = "SIG") {
-    if (!chain.empty()) return read_certificates(chain);
-    const auto issuing = token_directory(global).simulator_dir() / "test-pki" / "issuing.pem";
-    const Bytes signer = token.key(key_id)->attributes().certificate;
-    if (signer.empty() || !std::filesystem::exists(issuing)) return {};
-    std::vector<Bytes> local = read_certificates(issuing);
-    if (summarize_certificate(local.front()).subject != summarize_certificate(signer).issuer) return {};
-    return local;
 }
 
 // --digest ALG:HEX: the flow of servers that hash the document themselves (web-eid, DSS's
