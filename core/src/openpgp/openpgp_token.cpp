@@ -22,9 +22,49 @@ struct OpenPgpToken::Session {
     // Every operation starts from a freshly selected application: another program may have used
     // the card since (and most cards clear a PIN verification left behind on SELECT [§2.2]).
     ApplicationData begin() {
+        kept = {};  // an operation that may change the PIN status or the counter: nothing kept
         card.select();
         return card.read_application_data();
     }
+
+    // What a signature needs to know before its VERIFY, kept between signatures only while the
+    // transport promises that nobody else touched the card (Transport::held_generation): the selected
+    // application and its data, and the counter our own last signature left (the next one's "before").
+    struct Kept {
+        std::uint64_t generation = 0;
+        std::optional<ApplicationData> application;
+        bool tries_at_maximum = false;  // read after a good VERIFY: PW1's counter is at its maximum
+        bool verified = false;          // a good VERIFY in this generation
+        std::optional<std::uint32_t> counter;
+    };
+    Kept kept;
+
+    // The start of a signature: the kept application data when the card was held since, else SELECT
+    // and a fresh read (which is kept for the next signature).
+    const ApplicationData& begin_signature() {
+        const std::uint64_t generation = transport->held_generation();
+        if (generation == 0 || generation != kept.generation) {
+            kept = Kept{};
+            kept.generation = generation;
+        }
+        if (!kept.application) {
+            card.select();
+            kept.application = card.read_application_data();
+            kept.tries_at_maximum = kept.verified;
+        }
+        return *kept.application;
+    }
+    std::uint32_t counter_before() {
+        if (!kept.counter) kept.counter = card.signature_counter();
+        return *kept.counter;
+    }
+    // A good VERIFY resets PW1's retry counter to its maximum [§7.2.2]; the kept value is exact only if
+    // it was read at the maximum already, else it is read again next time.
+    void verified_pw1() {
+        kept.verified = true;
+        if (!kept.tries_at_maximum) kept.application.reset();
+    }
+    void forget() { kept = Kept{}; }
 };
 
 namespace {
@@ -138,17 +178,12 @@ public:
     }
     // PC/SC part 10 VERIFY_PIN_DIRECT; a reader without a PIN pad gets nothing, so no try is spent.
     void verify_on_pin_pad() override {
-        PinPad* pad = session_.transport->pin_pad();
-        if (!pad)
-            throw Error(ErrorCode::NotSupported, "the reader (" + session_.transport->description() +
-                                                     ") has no PIN pad; enter the PIN on the host (nothing was sent to the card)");
-        if (!pad->takes_variable_length_pins())
-            throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad->reader_name() +
+        PinPad& pad = usable_pin_pad(*session_.transport);
+        if (!pad.takes_variable_length_pins())
+            throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad.reader_name() +
                                                      " cannot take a variable-length OpenPGP PIN; enter the PIN on the host (nothing was sent to the card)");
-        // A class-3 reader shows what the PIN will authorise before the holder types it.
-        const auto [first, second] = display_lines(purpose_, pad->display_columns());
-        pad->show(first, second);
-        secrets_.verify_on_pin_pad(Password::Pw1Signing, *pad, kPw1MinLength, max_length_);
+        show_purpose(pad, purpose_);
+        secrets_.verify_on_pin_pad(Password::Pw1Signing, pad, kPw1MinLength, max_length_);
     }
 
 private:
@@ -161,8 +196,7 @@ private:
 // Selects the application, refuses a blocked PIN, reads the counter, asks the PIN entry once and
 // verifies the PIN.
 Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secrets, PinEntry& pin, std::string_view purpose) {
-    OpenPgpCard& card = session.card;
-    const PwStatus status = session.begin().pw_status;
+    const PwStatus status = session.begin_signature().pw_status;
     if (status.pw1_tries == 0)
         throw Error(ErrorCode::PinBlocked, "User PIN is blocked; unblock it with the Resetting Code or the Admin PIN", 0);
     PinRequest request;
@@ -175,10 +209,11 @@ Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secr
     // The signature counter is read in the same transaction as the signatures: nobody can sign in
     // between, so it must rise by exactly the number we make [§8.2].
     Verified verified;
-    verified.counter_before = card.signature_counter();
+    verified.counter_before = session.counter_before();
     verified.pin_valid_for_several = status.pw1_valid_for_several_signatures;
     Pw1SigningVerification verification(session, secrets, request.max_length, request.purpose);
     pin.enter(request, verification);
+    session.verified_pw1();
     return verified;
 }
 
@@ -220,6 +255,7 @@ public:
     OpenPgpSignatureBatch(std::shared_ptr<OpenPgpToken::Session> session, KeyType type, std::size_t count, PinEntry& pin,
                           std::string_view purpose)
         : session_(std::move(session)), secrets_(*session_), type_(type), count_(count) {
+        session_->forget();
         session_->card.select();
         if (!session_->card.pw_status().pw1_valid_for_several_signatures)
             throw Error(ErrorCode::PolicyViolation, "batch signing: the card requires the PIN for every signature (sole control)");
@@ -239,6 +275,7 @@ public:
     std::optional<CounterReading> finish() override {
         if (done_ != count_) throw Error(ErrorCode::InvalidArgument, "batch signing: fewer signatures than announced");
         secrets_.log_out();  // no PIN state outlives the batch, whatever the counter says
+        session_->forget();
         return check_counter(session_->card, counter_before_, static_cast<std::uint32_t>(count_));
     }
 
@@ -270,15 +307,22 @@ private:
     // No PIN caching: the PIN entry is asked for every signature. The card forgets the verification
     // after one PSO:CDS when C4 byte 1 is 00 [§6.1]; otherwise (session policy), or when the
     // signature failed, the PIN is logged out before the transaction ends (secrets).
+    // Held card (Session::Kept): VERIFY, PSO:CDS and the counter read after it, nothing else.
     CountedSignature do_sign_hash(HashAlgorithm hash, ByteView digest, PinEntry& pin, std::string_view purpose) override {
         OpenPgpCard& card = session_->card;
-        VerifiedSecrets secrets(*session_);
-        const Verified verified = select_and_verify(*session_, secrets, pin, purpose);
-        Bytes signature = compute_signature(card, attributes().type, hash, digest);
-        if (!verified.pin_valid_for_several) secrets.consumed(Password::Pw1Signing);
-        secrets.log_out();
-        const CounterReading counter = check_counter(card, verified.counter_before, 1);
-        return {std::move(signature), counter};
+        try {
+            VerifiedSecrets secrets(*session_);
+            const Verified verified = select_and_verify(*session_, secrets, pin, purpose);
+            Bytes signature = compute_signature(card, attributes().type, hash, digest);
+            if (!verified.pin_valid_for_several) secrets.consumed(Password::Pw1Signing);
+            secrets.log_out();
+            const CounterReading counter = check_counter(card, verified.counter_before, 1);
+            session_->kept.counter = counter.after;  // the next signature's "before"
+            return {std::move(signature), counter};
+        } catch (...) {
+            session_->forget();  // a wrong PIN, a cancel, a card error: read everything again next time
+            throw;
+        }
     }
 
     std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, PinEntry& pin, std::string_view purpose) override {
@@ -305,6 +349,8 @@ OpenPgpToken::OpenPgpToken(std::unique_ptr<Transport> transport, std::string lab
 OpenPgpToken::~OpenPgpToken() = default;
 
 OpenPgpCard& OpenPgpToken::card() { return session_->card; }
+bool OpenPgpToken::has_pin_pad() { return session_->transport->pin_pad() != nullptr; }
+
 void OpenPgpToken::set_trace(ApduTraceHook hook) { session_->card.channel().set_trace(std::move(hook)); }
 
 TokenInfo OpenPgpToken::info() {
@@ -376,6 +422,9 @@ std::vector<PinStatus> OpenPgpToken::pin_status() {
 
 std::optional<std::uint32_t> OpenPgpToken::signature_counter() {
     Transaction transaction(*session_->transport);
+    // A held card's counter is what our own last signature left (Session::Kept): no APDU needed.
+    const std::uint64_t generation = session_->transport->held_generation();
+    if (generation != 0 && generation == session_->kept.generation && session_->kept.counter) return session_->kept.counter;
     session_->card.select();
     return session_->card.signature_counter();
 }
