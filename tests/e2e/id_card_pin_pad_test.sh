@@ -83,11 +83,11 @@ for entry in "0|est|$est_pin2|3|99999" "1|fin|$fin_pin2|5|999999"; do
 
   # ---- the PIN pad required for QES: a host PIN is refused before anything is asked ----------------------
   expect 7 "$card: --require-pin-pad with a host PIN: refused (exit 7)" -- env QSCD_PIN="$pin2" "$qscd" sign --reader "$reader" \
-    --level qes --require-pin-pad --in "$doc" --out "$work/host.p7s"
+    --level qes --require-pin-pad --in "$doc" --out "$work/$card-host.p7s"
   contains "$card: the policy message" "pin pad: QES requires the PIN typed on the reader's PIN pad"
-  [ ! -e "$work/host.p7s" ] && ok "$card: no signature" || bad "$card: host.p7s written"
+  [ ! -e "$work/$card-host.p7s" ] && ok "$card: no signature" || bad "$card: $card-host.p7s written"
   expect 0 "$card: without --require-pin-pad the host PIN signs QES (the default)" -- env QSCD_PIN="$pin2" "$qscd" sign \
-    --reader "$reader" --level qes --in "$doc" --out "$work/host.p7s"
+    --reader "$reader" --level qes --in "$doc" --out "$work/$card-host.p7s"
   sim_ctl keypad "$slot" type "$pin2" >/dev/null
   expect 0 "$card: the right PIN2 on the keypad signs again" -- sign again.p7s
   [ "$(pin2_tries "$reader")" = "$max" ] && ok "$card: the retry counter is back at $max" || bad "$card: tries $(pin2_tries "$reader")"

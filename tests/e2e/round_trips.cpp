@@ -39,29 +39,34 @@ private:
     std::uint64_t n_ = 0;
 };
 
+// One token on one connection, and one signing service for it (as a kiosk keeps one per card).
 struct Held {
     std::size_t apdus = 0;
     pcsc::CardConnection* connection = nullptr;
     std::unique_ptr<Token> token;
+    NoAudit audit;
+    std::string pin;
+    HostPinPrompt entry{[this](const PinRequest&) { return Pin(pin); }};
+    std::unique_ptr<SigningService> service;
 };
 
-Held open(pcsc::Context& context, const std::string& reader, pcsc::ShareMode mode) {
-    Held h;
+std::unique_ptr<Held> open(pcsc::Context& context, const std::string& reader, pcsc::ShareMode mode, const std::string& pin) {
+    auto h = std::make_unique<Held>();
+    h->pin = pin;
     auto connection = std::make_unique<pcsc::CardConnection>(context, reader, mode, pcsc::Disposition::Reset);
-    h.connection = connection.get();
-    h.token = open_card(std::make_unique<bench::CountingTransport>(std::move(connection), &h.apdus), "round trips");
+    h->connection = connection.get();
+    h->token = open_card(std::make_unique<bench::CountingTransport>(std::move(connection), &h->apdus), "round trips");
+    h->service = std::make_unique<SigningService>(*h->token, h->audit, h->entry);  // reads the token's info: not counted
     return h;
 }
 
-// One signature through the service, as the kiosk and the CLI make it; the APDUs it took.
-std::size_t sign_once(Held& h, const std::string& pin) {
-    NoAudit audit;
-    HostPinPrompt entry([&pin](const PinRequest&) { return Pin(pin); });
-    SigningService service(*h.token, audit, entry);  // reads the token's info: not counted below
+// One signature through the service (a digest, CAdES, self-checked against the card's certificate);
+// the APDUs it took.
+std::size_t sign_once(Held& h, const std::string&) {
     SignRequest request;
     request.subject = PrecomputedDigest{HashAlgorithm::Sha256, Bytes(32, 0x5A)};
     const std::size_t before = h.apdus;
-    (void)service.sign(request);
+    (void)h.service->sign(request);
     return h.apdus - before;
 }
 
@@ -85,10 +90,11 @@ int main(int argc, char** argv) {
         pcsc::Context context;
         std::vector<std::size_t> shared, held, after_reset, after_removal;
         {
-            Held h = open(context, reader, pcsc::ShareMode::Shared);
-            for (int i = 0; i < n; ++i) shared.push_back(sign_once(h, pin));
+            auto h = open(context, reader, pcsc::ShareMode::Shared, pin);
+            for (int i = 0; i < n; ++i) shared.push_back(sign_once(*h, pin));
         }
-        Held h = open(context, reader, pcsc::ShareMode::Exclusive);
+        auto held_card = open(context, reader, pcsc::ShareMode::Exclusive, pin);
+        Held& h = *held_card;
         for (int i = 0; i < n; ++i) held.push_back(sign_once(h, pin));
         // The first signatures read what later ones keep; from the third on the card is known.
         bool within = true;
@@ -105,8 +111,8 @@ int main(int argc, char** argv) {
 
         // The card pulled and put back between two signatures: a typed error, never a signature on stale state.
         // ROUND_TRIPS_REPLUG: a shell command that pulls the card and puts it back, waiting until pcscd saw both.
-        const char* replug = std::getenv("ROUND_TRIPS_REPLUG");
-        check(replug && std::system(replug) == 0, "card removed and inserted again (ROUND_TRIPS_REPLUG)");
+        check(std::getenv("ROUND_TRIPS_REPLUG") && std::system("bash -c \"$ROUND_TRIPS_REPLUG\"") == 0,
+              "card removed and inserted again (ROUND_TRIPS_REPLUG)");
         ErrorCode code = ErrorCode::InvalidArgument;
         try {
             (void)sign_once(h, pin);
@@ -115,10 +121,11 @@ int main(int argc, char** argv) {
         }
         check(code == ErrorCode::CardRemoved || code == ErrorCode::CardReset,
               fmt::format("the first signature after the card came back is refused with a typed error ({})", to_string(code)));
-        Held again = open(context, reader, pcsc::ShareMode::Exclusive);
-        after_removal.push_back(sign_once(again, pin));
-        after_removal.push_back(sign_once(again, pin));
-        after_removal.push_back(sign_once(again, pin));
+        held_card.reset();  // the old connection goes, as a kiosk drops a token after CardRemoved
+        auto again = open(context, reader, pcsc::ShareMode::Exclusive, pin);
+        after_removal.push_back(sign_once(*again, pin));
+        after_removal.push_back(sign_once(*again, pin));
+        after_removal.push_back(sign_once(*again, pin));
         check(after_removal[0] > max_held && after_removal[2] <= max_held,
               fmt::format("a new connection reads the card again, then keeps it ({})", join(after_removal)));
 

@@ -22,9 +22,13 @@ struct OpenPgpToken::Session {
     // Every operation starts from a freshly selected application: another program may have used
     // the card since (and most cards clear a PIN verification left behind on SELECT [§2.2]).
     ApplicationData begin() {
-        kept = {};  // an operation that may change the PIN status or the counter: nothing kept
         card.select();
         return card.read_application_data();
+    }
+    // The same for an operation that may change the PIN status, the keys or the counter: nothing kept.
+    ApplicationData begin_change() {
+        forget();
+        return begin();
     }
 
     // What a signature needs to know before its VERIFY, kept between signatures only while the
@@ -435,7 +439,7 @@ void OpenPgpToken::change_pin(PinRole role, const Pin& current, const Pin& repla
         throw Error(ErrorCode::NotSupported, std::string("an OpenPGP card has no ") + to_string(role) + " (its PINs: User PIN, Admin PIN)");
     const bool admin = role == PinRole::Admin;
     Transaction transaction(*session_->transport);
-    const PwStatus status = session_->begin().pw_status;
+    const PwStatus status = session_->begin_change().pw_status;
     check_new_secret_length(replacement, to_string(role), admin ? kPw3MinLength : kPw1MinLength,
                             admin ? status.pw3_max_length : status.pw1_max_length);
     VerifiedSecrets secrets(*session_);
@@ -447,7 +451,7 @@ void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& 
     if (authority != PinRole::Admin && authority != PinRole::ResetCode)
         throw Error(ErrorCode::InvalidArgument, "an OpenPGP card's User PIN is unblocked with the Admin PIN or the Resetting Code");
     Transaction transaction(*session_->transport);
-    const PwStatus status = session_->begin().pw_status;
+    const PwStatus status = session_->begin_change().pw_status;
     check_new_secret_length(new_user_pin, "User PIN", kPw1MinLength, status.pw1_max_length);
     if (authority == PinRole::ResetCode) {
         session_->card.reset_retry_counter_with_resetting_code(secret, new_user_pin);
@@ -460,7 +464,7 @@ void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& 
 
 PublicKey OpenPgpToken::generate_key(const Pin& admin_pin, KeySlot slot, KeyType type) {
     Transaction transaction(*session_->transport);
-    session_->begin();
+    session_->begin_change();
     OpenPgpCard& card = session_->card;
     VerifiedSecrets secrets(*session_);
     secrets.verify(Password::Pw3, admin_pin);
@@ -476,7 +480,7 @@ PublicKey OpenPgpToken::generate_key(const Pin& admin_pin, KeySlot slot, KeyType
 
 void OpenPgpToken::store_certificate(const Pin& admin_pin, KeySlot slot, ByteView der) {
     Transaction transaction(*session_->transport);
-    session_->begin();
+    session_->begin_change();
     VerifiedSecrets secrets(*session_);
     secrets.verify(Password::Pw3, admin_pin);
     session_->card.write_certificate(slot, der);
@@ -485,7 +489,7 @@ void OpenPgpToken::store_certificate(const Pin& admin_pin, KeySlot slot, ByteVie
 void OpenPgpToken::set_pin_policy(const Pin& admin_pin, PinPolicy policy) {
     // C4 byte 1 [§6.1]: 00 = PW1 valid for one PSO:CDS (per signature), 01 = for several.
     Transaction transaction(*session_->transport);
-    session_->begin();
+    session_->begin_change();
     VerifiedSecrets secrets(*session_);
     secrets.verify(Password::Pw3, admin_pin);
     const std::uint8_t value = policy == PinPolicy::Session ? 0x01 : 0x00;
@@ -494,7 +498,7 @@ void OpenPgpToken::set_pin_policy(const Pin& admin_pin, PinPolicy policy) {
 
 void OpenPgpToken::set_cardholder_name(const Pin& admin_pin, std::string_view name) {
     Transaction transaction(*session_->transport);
-    session_->begin();
+    session_->begin_change();
     VerifiedSecrets secrets(*session_);
     secrets.verify(Password::Pw3, admin_pin);
     session_->card.put_data(0x005B, as_bytes(name));
