@@ -127,8 +127,8 @@ void add_pin_commands(CLI::App& app, GlobalOptions& global) {
     common(change_cmd);
     change_cmd->add_option("--which", o->which, "the PIN by the card's name (ID cards: PIN1, PIN2, PUK; default: the PIN that signs)");
     change_cmd->add_flag("--admin", o->admin, "change the Admin PIN instead of the User PIN");
-    change_cmd->add_flag("--pin-pad", o->pin_pad, "type the current and the new PIN (twice) on the reader's keypad (ID cards; "
-                                                  "PC/SC part 10 PIN pad); the host never sees them")
+    change_cmd->add_flag("--pin-pad", o->pin_pad, "type the current and the new PIN (twice) on the reader's keypad "
+                                                  "(PC/SC part 10 PIN pad); the host never sees them")
         ->excludes("--pin-fd")
         ->excludes("--new-pin-fd");
     change_cmd->callback([&global, o] { change(global, *o); });

@@ -119,6 +119,17 @@ public:
         }
         changed(password);
     }
+    // The same change with both secrets typed on the reader's keypad; a keypad cancel or timeout
+    // reached no card.
+    void change_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length) {
+        try {
+            session_.card.change_reference_data_on_pin_pad(password, pad, min_length, max_length);
+        } catch (const Error& e) {
+            if (!refused(e) && e.code() != ErrorCode::Cancelled) changed(password);
+            throw;
+        }
+        changed(password);
+    }
     // PSO:CDS consumed PW1-81 (C4 byte 1 = 00, §6.1): the card already forgot it.
     void consumed(Password password) { pending_[index(password)] = false; }
 
@@ -444,6 +455,21 @@ void OpenPgpToken::change_pin(PinRole role, const Pin& current, const Pin& repla
                             admin ? status.pw3_max_length : status.pw1_max_length);
     VerifiedSecrets secrets(*session_);
     secrets.change(admin ? Password::Pw3 : Password::Pw1Signing, current, replacement);
+}
+
+void OpenPgpToken::change_pin_on_pin_pad(PinRole role) {
+    if (role != PinRole::User && role != PinRole::Admin)
+        throw Error(ErrorCode::NotSupported, std::string("an OpenPGP card's ") + to_string(role) + " is not changed on a PIN pad");
+    const bool admin = role == PinRole::Admin;
+    Transaction transaction(*session_->transport);
+    PinPad& pad = usable_pin_pad(*session_->transport);
+    if (!pad.takes_variable_length_pins())
+        throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad.reader_name() +
+                                                 " cannot take a variable-length OpenPGP PIN; enter the PINs on the host (nothing was sent to the card)");
+    const PwStatus status = session_->begin_change().pw_status;
+    VerifiedSecrets secrets(*session_);
+    secrets.change_on_pin_pad(admin ? Password::Pw3 : Password::Pw1Signing, pad, admin ? kPw3MinLength : kPw1MinLength,
+                              static_cast<std::size_t>(admin ? status.pw3_max_length : status.pw1_max_length));
 }
 
 void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) {
