@@ -18,6 +18,9 @@ public:
     }
     void begin_transaction() override { inner_->begin_transaction(); }
     void end_transaction() noexcept override { inner_->end_transaction(); }
+    std::uint64_t held_generation() const override { return inner_->held_generation(); }
+    qscd::PinPad* pin_pad() override { return inner_->pin_pad(); }
+    void reset_card_on_close() noexcept override { inner_->reset_card_on_close(); }
     qscd::Bytes atr() const override { return inner_->atr(); }
     std::string description() const override { return inner_->description(); }
 

@@ -40,6 +40,37 @@ Bytes pin_verify_structure(ByteView header, const PinPadFormat& format, std::uin
     return s;
 }
 
+Bytes pin_modify_structure(ByteView header, const PinPadFormat& format, std::uint8_t padding, std::uint8_t timeout_s) {
+    if (header.size() != 4) throw Error(ErrorCode::InvalidArgument, "a CHANGE REFERENCE DATA header has 4 bytes");
+    if (format.pin_position != 0 || format.block_bytes > 15)
+        throw Error(ErrorCode::InvalidArgument, "the PIN blocks must start the data and fit 4 bits (PC/SC part 10)");
+    Bytes apdu(header.begin(), header.end());
+    const std::size_t data = 2 * std::size_t{format.block_bytes};
+    apdu.push_back(static_cast<std::uint8_t>(data));  // 0: variable length, the reader sets Lc
+    apdu.insert(apdu.end(), data, padding);
+    Bytes s;
+    s.push_back(timeout_s);                                   // bTimerOut
+    s.push_back(timeout_s);                                   // bTimerOut2
+    s.push_back(static_cast<std::uint8_t>(0x80 | static_cast<std::uint8_t>(format.encoding)));  // bmFormatString
+    s.push_back(format.block_bytes);                          // bmPINBlockString
+    s.push_back(0x00);                                        // bmPINLengthFormat
+    s.push_back(0x00);                                        // bInsertionOffsetOld
+    s.push_back(format.block_bytes);                          // bInsertionOffsetNew
+    s.push_back(format.max_digits);                           // wPINMaxExtraDigit: max, then min
+    s.push_back(format.min_digits);
+    s.push_back(0x03);                                        // bConfirmPIN: ask the current PIN, confirm the new
+    s.push_back(0x02);                                        // bEntryValidationCondition: OK key
+    s.push_back(0x03);                                        // bNumberMessage: three
+    s.push_back(0x09);                                        // wLangId 0x0409
+    s.push_back(0x04);
+    s.insert(s.end(), {0x00, 0x01, 0x02});                    // bMsgIndex1..3
+    s.insert(s.end(), {0x00, 0x00, 0x00});                    // bTeoPrologue
+    const auto length = static_cast<std::uint32_t>(apdu.size());
+    for (int shift = 0; shift < 32; shift += 8) s.push_back(static_cast<std::uint8_t>(length >> shift));  // ulDataLength
+    s.insert(s.end(), apdu.begin(), apdu.end());
+    return s;
+}
+
 Bytes write_display_structure(std::uint8_t row, std::string_view text, std::uint16_t time_ms) {
     if (text.size() > 0xFF) text = text.substr(0, 0xFF);
     Bytes s(7 + text.size());
@@ -75,6 +106,19 @@ void check_pin_pad_status(StatusWord sw) {
         case 0x6B80: throw Error(ErrorCode::NotSupported, "the reader refused the PIN-pad request (bad PIN_VERIFY structure for this reader)", std::nullopt, sw);
         default: return;
     }
+}
+
+PinPad& usable_pin_pad(Transport& transport) {
+    PinPad* pad = transport.pin_pad();
+    if (!pad)
+        throw Error(ErrorCode::NotSupported, "the reader (" + transport.description() +
+                                                 ") has no PIN pad; enter the PIN on the host (nothing was sent to the card)");
+    return *pad;
+}
+
+void show_purpose(PinPad& pad, std::string_view purpose) {
+    const auto [first, second] = display_lines(purpose, pad.display_columns());
+    pad.show(first, second);
 }
 
 }  // namespace qscd

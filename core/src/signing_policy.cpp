@@ -159,4 +159,16 @@ void check_signing_policy(const SigningPolicy& policy, ByteView certificate_der,
             throw Error(ErrorCode::PolicyViolation, f.rule + ": " + f.detail + " (" + to_string(policy.level) + " policy)");
 }
 
+void check_pin_entry_policy(const SigningPolicy& policy, bool entry_on_pin_pad, bool reader_has_pin_pad,
+                            const std::string& reader) {
+    if (!policy.require_pin_pad) return;
+    const std::string level = to_string(policy.level);
+    if (!entry_on_pin_pad)
+        throw Error(ErrorCode::PolicyViolation, "pin pad: " + level + " requires the PIN typed on the reader's PIN pad, not on the host "
+                                                "(qscd sign --pin-pad); no PIN was asked");
+    if (!reader_has_pin_pad)
+        throw Error(ErrorCode::PolicyViolation, "pin pad: " + level + " requires a reader with a PIN pad; " + reader +
+                                                    " has none qscd can use; no PIN was asked");
+}
+
 }  // namespace qscd

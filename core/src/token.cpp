@@ -29,6 +29,11 @@ void Token::reset_pin(PinRole target, PinRole authority, const Pin& secret, cons
     unblock_pin(authority, secret, new_pin);
 }
 
+void Token::change_pin_on_pin_pad(PinRole role) {
+    throw Error(ErrorCode::NotSupported, std::string("this token cannot change its ") + to_string(role) +
+                                             " on a PIN pad; enter the PINs on the host (nothing was sent to the card)");
+}
+
 std::shared_ptr<KeyHandle> Token::key(const std::string& id) {
     for (auto& k : keys())
         if (k->attributes().id == id) return k;

@@ -37,10 +37,11 @@ constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 class ReaderKeypad final : public PinPad {
 public:
     ReaderKeypad(CardConnection::Impl& connection, DWORD verify_code, bool variable_length,
-                 std::optional<DWORD> write_display_code)
+                 std::optional<DWORD> write_display_code, std::optional<DWORD> modify_code)
         : connection_(connection), verify_code_(verify_code), variable_length_(variable_length),
-          write_display_code_(write_display_code) {}
+          write_display_code_(write_display_code), modify_code_(modify_code) {}
     StatusWord verify_pin_direct(ByteView structure) override;
+    StatusWord modify_pin_direct(ByteView structure) override;
     std::string reader_name() const override;
     bool takes_variable_length_pins() const override { return variable_length_; }
     void show(std::string_view first, std::string_view second) override;
@@ -50,6 +51,8 @@ private:
     DWORD verify_code_;
     bool variable_length_;
     std::optional<DWORD> write_display_code_;
+    std::optional<DWORD> modify_code_;
+    StatusWord control(DWORD code, ByteView structure, const char* call);
 };
 
 struct CardConnection::Impl {
@@ -61,11 +64,14 @@ struct CardConnection::Impl {
     Protocol protocol = Protocol::T1;
     bool in_transaction = false;
     bool features_read = false;
+    // Changes whenever the card may not be as the last transaction left it (held_generation).
+    std::uint64_t generation = 1;
     std::unique_ptr<ReaderKeypad> keypad;
 
     std::string what(const char* call) const { return std::string(call) + "(" + reader + ")"; }
 
     void reconnect(Disposition initialization) {
+        ++generation;
         DWORD active = 0;
         check(SCardReconnect(card, share_flag(mode), kProtocols, disposition_flag(initialization), &active),
               what("SCardReconnect"));
@@ -75,6 +81,7 @@ struct CardConnection::Impl {
     // A call failed: turn the result into the Error to throw. A reset done by someone else is
     // acknowledged first, so that the next transaction works.
     Error failure(LONG rv, const char* call) {
+        ++generation;  // a reset, a removal, a lost answer: what the card holds is unknown now
         if (classify(rv) == ScardResult::CardReset) {
             try {
                 reconnect(Disposition::Leave);
@@ -106,6 +113,7 @@ struct CardConnection::Impl {
     }
 
     Error exchange_failure(LONG rv, const char* call) {
+        ++generation;
         if (classify(rv) != ScardResult::CardReset && card_removed())
             return Error(ErrorCode::CardRemoved, "card removed from " + reader + " during " + call);
         return failure(rv, call);
@@ -147,6 +155,7 @@ Bytes CardConnection::transmit(ByteView command) {
                                   response.data(), &length);
     if (classify(rv) != ScardResult::Success) throw impl_->exchange_failure(rv, "SCardTransmit");
     if (length < 2) {
+        ++impl_->generation;
         if (impl_->card_removed()) throw Error(ErrorCode::CardRemoved, "card removed from " + impl_->reader + " during an APDU");
         throw Error(ErrorCode::ProtocolError, "response without status word from the card in " + impl_->reader);
     }
@@ -179,6 +188,9 @@ Bytes CardConnection::atr() const {
 }
 
 std::string CardConnection::description() const { return impl_->reader; }
+// Exclusive access keeps every other program off the card between our transactions (PC/SC
+// SCARD_SHARE_EXCLUSIVE); a reset or removal reaches us as an error, which changes the generation.
+std::uint64_t CardConnection::held_generation() const { return impl_->mode == ShareMode::Exclusive ? impl_->generation : 0; }
 Protocol CardConnection::protocol() const { return impl_->protocol; }
 ShareMode CardConnection::share_mode() const { return impl_->mode; }
 bool CardConnection::in_transaction() const { return impl_->in_transaction; }
@@ -206,23 +218,32 @@ PinPad* CardConnection::pin_pad() {
         const auto code = features.control_code(ReaderFeature::VerifyPinDirect);
         std::optional<DWORD> display;
         if (auto d = features.control_code(ReaderFeature::WriteDisplay)) display = static_cast<DWORD>(*d);
+        std::optional<DWORD> modify;
+        if (auto m = features.control_code(ReaderFeature::ModifyPinDirect)) modify = static_cast<DWORD>(*m);
         if (code && !quirks.pin_pad_unusable)
-            impl_->keypad = std::make_unique<ReaderKeypad>(*impl_, static_cast<DWORD>(*code), !quirks.no_variable_length_pin, display);
+            impl_->keypad = std::make_unique<ReaderKeypad>(*impl_, static_cast<DWORD>(*code), !quirks.no_variable_length_pin, display, modify);
     }
     return impl_->keypad.get();
 }
 
-StatusWord ReaderKeypad::verify_pin_direct(ByteView structure) {
+StatusWord ReaderKeypad::control(DWORD code, ByteView structure, const char* call) {
     BYTE answer[258];
     DWORD length = 0;
     // The reader waits for the keypad: this call lasts as long as the holder takes (or the
     // structure's timeout).
-    const LONG rv = SCardControl(connection_.card, verify_code_, structure.data(), static_cast<DWORD>(structure.size()),
+    const LONG rv = SCardControl(connection_.card, code, structure.data(), static_cast<DWORD>(structure.size()),
                                  answer, sizeof answer, &length);
-    if (classify(rv) != ScardResult::Success) throw connection_.exchange_failure(rv, "SCardControl(VERIFY_PIN_DIRECT)");
+    if (classify(rv) != ScardResult::Success) throw connection_.exchange_failure(rv, (std::string("SCardControl(") + call + ")").c_str());
     if (length < 2 || length > sizeof answer)
-        throw Error(ErrorCode::ProtocolError, "the reader answered VERIFY_PIN_DIRECT with " + std::to_string(length) + " bytes, not a status word");
+        throw Error(ErrorCode::ProtocolError, std::string("the reader answered ") + call + " with " + std::to_string(length) + " bytes, not a status word");
     return StatusWord(answer[length - 2], answer[length - 1]);
+}
+
+StatusWord ReaderKeypad::verify_pin_direct(ByteView structure) { return control(verify_code_, structure, "VERIFY_PIN_DIRECT"); }
+
+StatusWord ReaderKeypad::modify_pin_direct(ByteView structure) {
+    if (!modify_code_) return PinPad::modify_pin_direct(structure);  // NotSupported
+    return control(*modify_code_, structure, "MODIFY_PIN_DIRECT");
 }
 
 std::string ReaderKeypad::reader_name() const { return connection_.reader; }

@@ -14,6 +14,7 @@
 #include "qscd/signing/hashing.hpp"
 #include "qscd/signing/test_ca.hpp"
 #include "qscd/token_source.hpp"
+#include "scripted_pin_pad.hpp"
 #include "scripted_transport.hpp"
 
 using namespace qscd;
@@ -33,7 +34,9 @@ class FinnishCardScript : public qscd::test::ScriptedTransport {
 public:
     Bytes atr() const override { return hex(kAtrV4); }
     void reset_card_on_close() noexcept override { ++resets; }
+    PinPad* pin_pad() override { return pad; }
     int resets = 0;
+    qscd::test::ScriptedPinPad* pad = nullptr;
 };
 
 struct Card {
@@ -225,4 +228,33 @@ TEST_CASE("FinEID v4: PIN tries from DF21 for both PINs, no PUK, so no unblock",
         CHECK(e.code() == ErrorCode::NotSupported);
     }
     CHECK(card.script->finished());  // nothing was sent
+}
+
+// PC/SC part 10 §2.5.2 for FinEID v4: VERIFY 00 20 00 82, the digits in ASCII left-justified in a 12-byte
+// block of 00 ([W] FinEID.cpp pads PIN2 with 00 to 12), 6 to 12 digits; VERIFY before MSE SET as on the host.
+TEST_CASE("FinEID v4 PIN2 on the reader's PIN pad: a 12-byte block padded with 00, then MSE SET, PSO:HASH, PSO:CDS",
+          "[idcard][scripted][fineid][pinpad]") {
+    Card card;
+    card.open();
+    card.expect_keys();
+    auto key = card.token->key("SIG");
+    qscd::test::ScriptedPinPad pad;
+    card.script->pad = &pad;
+    pad.answer(0x9000);
+    const Bytes digest = hash_bytes(HashAlgorithm::Sha384, as_bytes("sopimus"));
+    const Bytes signature = card.sign_key.sign(HashAlgorithm::Sha384, digest);
+    card.script->expect(kSelectMf, "90 00")
+        .expect(kSelectPkcs15, "90 00")
+        .expect("00 CB 00 FF 05 A0 03 83 01 82 00", pin_info("82", "05"))
+        .expect(kSelectPkcs15, "90 00")
+        .expect("00 22 41 B6 06 80 01 54 84 01 02", "90 00")
+        .expect("00 2A 90 A0 32 90 30 " + to_hex(digest), "90 00")
+        .expect("00 2A 9E 9A 60", to_hex(signature) + " 90 00");
+    ReaderPinPad keypad;
+    CHECK(key->sign_hash(HashAlgorithm::Sha384, digest, keypad, "sign sopimus.pdf (SHA-384 0011)") == signature);
+    CHECK(card.script->finished());
+    REQUIRE(pad.structures.size() == 1);
+    CHECK(to_hex(pad.structures[0]) ==
+          to_hex(hex("00 00 82 0C 00 0C 06 02 01 09 04 00 00 00 00 11 00 00 00 00 20 00 82 0C 00 00 00 00 00 00 00 00 00 00 00 00")));
+    CHECK(pad.display == std::vector<std::string>{"sign sopimus.pdf|SHA-384 0011"});
 }

@@ -19,6 +19,7 @@
 #include "qscd/signing/hashing.hpp"
 #include "qscd/signing/test_ca.hpp"
 #include "qscd/token_source.hpp"
+#include "scripted_pin_pad.hpp"
 #include "scripted_transport.hpp"
 
 using namespace qscd;
@@ -42,7 +43,11 @@ class EstonianCardScript : public qscd::test::ScriptedTransport {
 public:
     Bytes atr() const override { return hex(kAtr); }
     void reset_card_on_close() noexcept override { ++resets; }
+    PinPad* pin_pad() override { return pad; }
+    std::uint64_t held_generation() const override { return generation; }
     int resets = 0;
+    qscd::test::ScriptedPinPad* pad = nullptr;  // a reader without a PIN pad unless a test gives it one
+    std::uint64_t generation = 0;               // 0: shared access, nothing kept between signatures
 };
 
 struct Card {
@@ -385,4 +390,158 @@ TEST_CASE("a certificate file that does not hold DER is a protocol error", "[idc
         CHECK(e.code() == ErrorCode::ProtocolError);
     }
     CHECK(card.script->finished());
+}
+
+// PC/SC part 10 §2.5.2 on a PIN-pad reader: the reader builds VERIFY 00 20 00 85 from the structure, the
+// PIN2 digits in ASCII left-justified in a 12-byte block of FF ([W] EIDIDEMIA: VERIFY padded with FF to 12;
+// [O] card-esteid2018.c sets the same pad and length for its pin-pad path), 5 to 12 digits.
+TEST_CASE("PIN2 on the reader's PIN pad: the PIN_VERIFY structure of the IDEMIA card, the display first", "[idcard][scripted][pinpad]") {
+    constexpr const char* kPin2Structure =
+        "00 00 82 0C 00 0C 05 02 01 09 04 00 00 00 00 11 00 00 00 00 20 00 85 0C FF FF FF FF FF FF FF FF FF FF FF FF";
+    Card card;
+    card.open();
+    card.expect_keys();
+    auto key = card.token->key("SIG");
+    qscd::test::ScriptedPinPad pad;
+    const Bytes digest = hash_bytes(HashAlgorithm::Sha384, as_bytes("contract"));
+    const std::string purpose = "sign /tmp/contract.pdf (SHA-384 " + to_hex(ByteView(digest).first(4), "") + ")";
+    auto expect_until_verify = [&] {
+        card.script->expect(kSelectMain, "90 00")
+            .expect(kSelectAdf2, "90 00")
+            .expect("00 CB 3F FF 0A 4D 08 70 06 BF 81 05 02 A0 80 00", pin_info("05", "03"))
+            .expect(kSelectAdf2, "90 00")
+            .expect("00 22 41 B6 06 80 01 54 84 01 9F", "90 00");
+    };
+    ReaderPinPad keypad;
+
+    SECTION("typed right: the structure byte for byte, the document on the display before, then PSO:CDS") {
+        card.script->pad = &pad;
+        pad.answer(0x9000);
+        const Bytes signature = card.sign_key.sign(HashAlgorithm::Sha384, digest);
+        expect_until_verify();
+        card.script->expect("00 2A 9E 9A 30 " + to_hex(digest) + " 00", to_hex(signature) + " 90 00");
+        CHECK(key->sign_hash(HashAlgorithm::Sha384, digest, keypad, purpose) == signature);
+        CHECK(card.script->finished());
+        REQUIRE(pad.structures.size() == 1);
+        CHECK(to_hex(pad.structures[0]) == to_hex(hex(kPin2Structure)));
+        REQUIRE(pad.display.size() == 1);
+        // Each line cut to the display's 16 columns.
+        CHECK(pad.display[0] == "sign contract.pd|SHA-384 " + to_hex(ByteView(digest).first(4), ""));
+        CHECK(card.script->resets == 0);
+    }
+
+    SECTION("a wrong PIN2 typed: the card's 63C2 is WrongPin with 2 tries, no signature asked") {
+        card.script->pad = &pad;
+        pad.answer(0x63C2);
+        expect_until_verify();
+        try {
+            (void)key->sign_hash(HashAlgorithm::Sha384, digest, keypad, purpose);
+            FAIL("signed");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::WrongPin);
+            CHECK(e.tries_left() == 2);
+        }
+        CHECK(card.script->finished());
+    }
+
+    SECTION("keypad cancel and timeout: Cancelled, nothing verified, so nothing to log out") {
+        card.script->pad = &pad;
+        for (const std::uint16_t sw : {0x6401, 0x6400}) {
+            pad.answer(sw);
+            expect_until_verify();
+            try {
+                (void)key->sign_hash(HashAlgorithm::Sha384, digest, keypad, purpose);
+                FAIL("signed");
+            } catch (const Error& e) {
+                CHECK(e.code() == ErrorCode::Cancelled);
+                CHECK(e.sw() == StatusWord(sw));
+            }
+            CHECK(card.script->finished());  // no SELECT of the main application as a logout
+        }
+        CHECK(card.script->resets == 0);
+    }
+
+    SECTION("a reader without a PIN pad: NotSupported, no VERIFY sent") {
+        expect_until_verify();
+        try {
+            (void)key->sign_hash(HashAlgorithm::Sha384, digest, keypad, purpose);
+            FAIL("signed");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::NotSupported);
+            CHECK(std::string(e.what()).find("has no PIN pad") != std::string::npos);
+        }
+        CHECK(card.script->finished());
+    }
+}
+
+// Issue 15 item 2: while the transport promises that nobody else touched the card (held_generation),
+// a signature is MSE SET, VERIFY, PSO:CDS: the application is still selected and PIN2's tries are known
+// (the last good VERIFY reset them to 3). A new generation (a reset, a removal, a reconnect) or shared
+// access reads everything again.
+TEST_CASE("a held card: 3 APDUs per PIN2 signature, a reset or shared access selects and reads again", "[idcard][scripted][held]") {
+    Card card;
+    card.open();
+    card.expect_keys();
+    auto key = card.token->key("SIG");
+    const Bytes digest = hash_bytes(HashAlgorithm::Sha384, as_bytes("contract"));
+    const Bytes signature = card.sign_key.sign(HashAlgorithm::Sha384, digest);
+    auto expect_fresh = [&](const char* tries) {
+        card.script->expect(kSelectMain, "90 00")
+            .expect(kSelectAdf2, "90 00")
+            .expect("00 CB 3F FF 0A 4D 08 70 06 BF 81 05 02 A0 80 00", pin_info("05", tries))
+            .expect(kSelectAdf2, "90 00");
+    };
+    auto expect_signature = [&](const char* verify_answer) {
+        card.script->expect("00 22 41 B6 06 80 01 54 84 01 9F", "90 00")
+            .expect(std::string("00 20 00 85 0C 31 32 33 34 35 FF FF FF FF FF FF FF"), verify_answer);
+        if (std::string(verify_answer) == "90 00") card.script->expect("00 2A 9E 9A 30 " + to_hex(digest) + " 00", to_hex(signature) + " 90 00");
+    };
+    std::vector<std::optional<int>> tries_shown;
+    HostPinPrompt pin([&](const PinRequest& r) {
+        tries_shown.push_back(r.tries_left);
+        return Pin("12345");
+    });
+    auto sent_for_one = [&] {
+        const int before = card.script->sent();
+        CHECK(key->sign_hash(HashAlgorithm::Sha384, digest, pin) == signature);
+        return card.script->sent() - before;
+    };
+
+    card.script->generation = 7;
+    expect_fresh("02");  // one try lost earlier: read from the card
+    expect_signature("90 00");
+    CHECK(sent_for_one() == 7);
+    expect_signature("90 00");  // nothing selected or read again
+    CHECK(sent_for_one() == 3);
+    expect_signature("90 00");
+    CHECK(sent_for_one() == 3);
+    CHECK(tries_shown == std::vector<std::optional<int>>{2, 3, 3});
+    CHECK(card.script->finished());
+
+    SECTION("a wrong PIN2 on a held card: the card's count is kept, the next signature selects again") {
+        card.script->expect("00 22 41 B6 06 80 01 54 84 01 9F", "90 00")
+            .expect("00 20 00 85 0C 31 32 33 34 35 FF FF FF FF FF FF FF", "63 C2");
+        CHECK_THROWS_AS(key->sign_hash(HashAlgorithm::Sha384, digest, pin), Error);
+        card.script->expect(kSelectAdf2, "90 00");
+        expect_signature("90 00");
+        CHECK(sent_for_one() == 4);
+        CHECK(tries_shown.back() == 2);
+        CHECK(card.script->finished());
+    }
+    SECTION("a new generation (reset, removal, reconnect): SELECT and GET DATA again") {
+        card.script->generation = 8;
+        expect_fresh("03");
+        expect_signature("90 00");
+        CHECK(sent_for_one() == 7);
+        CHECK(card.script->finished());
+    }
+    SECTION("shared access (generation 0): every signature from a fresh state, as before") {
+        card.script->generation = 0;
+        for (int i = 0; i < 2; ++i) {
+            expect_fresh("03");
+            expect_signature("90 00");
+            CHECK(sent_for_one() == 7);
+        }
+        CHECK(card.script->finished());
+    }
 }

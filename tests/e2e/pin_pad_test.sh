@@ -111,6 +111,16 @@ sim_ctl keypad 0 type 123456 >/dev/null
 expect 0 "after reinsertion the PIN pad signs again" -- sign "$r0" back.p7s
 [ "$(tries "$r0")" = 3 ] && ok "the removal cost no try" || bad "tries: $(tries "$r0")"
 
+# ---- the User PIN changed on the keypad (MODIFY_PIN_DIRECT, old ‖ new at their own length) --------
+for p in 123456 24681357 24681357; do sim_ctl keypad 0 type "$p" >/dev/null; done
+expect 0 "qscd pin change --pin-pad: the User PIN changed on the keypad" -- "$qscd" pin change --reader "$r0" --pin-pad
+contains "the change message" "User PIN changed on the reader's PIN pad."
+sim_ctl keypad 0 type 24681357 >/dev/null
+expect 0 "the new 8-digit PIN typed on the keypad signs" -- sign "$r0" changed.p7s
+for p in 24681357 123456 123456; do sim_ctl keypad 0 type "$p" >/dev/null; done
+expect 0 "and changed back on the keypad" -- "$qscd" pin change --reader "$r0" --pin-pad
+expect 2 "--pin-pad and --new-pin-fd exclude each other" -- "$qscd" pin change --reader "$r0" --pin-pad --new-pin-fd 0
+
 # ---- on a reader without a PIN pad, nothing reaches the card -----------------------------------
 expect 7 "--pin-pad with a simulated token (no reader, no PIN pad): not supported, exit 7" -- \
   "$qscd" sign --token alice --pin-pad --in "$doc" --out "$QSCD_E2E_DIR/nopad.p7s"

@@ -282,3 +282,41 @@ TEST_CASE("sign_batch: one PIN, consecutive counters per document — refused wh
         CHECK(prompt.entries_seen.empty());
     }
 }
+
+TEST_CASE("sign: QES with the PIN pad required is refused before any PIN, for a host prompt and for a reader without a PIN pad") {
+    Fixture f;  // a simulated token: no reader, so no PIN pad
+    RecordingSink sink;
+    CountingPrompt prompt(sink);
+    const std::uint32_t before = f.counter();
+    SignRequest request = document_request(f.dir / "contract.txt", OutputFile{f.dir / "contract.p7s"});
+    request.level = SignatureLevel::Qes;
+    request.pin_pad_required_for_qes = true;
+    auto refused_for = [](const std::string& what) {
+        return Catch::Predicate<Error>([what](const Error& e) {
+            return e.code() == ErrorCode::PolicyViolation && std::string(e.what()).find(what) != std::string::npos;
+        });
+    };
+
+    SigningService host(*f.token, sink, prompt.entry);
+    REQUIRE_THROWS_MATCHES(host.sign(request), Error, refused_for("pin pad: QES requires the PIN typed on the reader's PIN pad"));
+    CHECK(prompt.entries_seen.empty());  // no PIN asked
+
+    ReaderPinPad keypad;
+    SigningService pad(*f.token, sink, keypad);
+    REQUIRE_THROWS_MATCHES(pad.sign(request), Error, refused_for("pin pad: QES requires a reader with a PIN pad"));
+
+    REQUIRE(sink.entries.size() == 2);
+    CHECK(sink.entries[0].event == AuditEvent::Refused);
+    CHECK(sink.entries[1].event == AuditEvent::Refused);
+    CHECK(f.counter() == before);
+    CHECK_FALSE(std::filesystem::exists(f.dir / "contract.p7s"));
+
+    // Below QES, or without the requirement, the host prompt signs as before.
+    request.level = SignatureLevel::Ades;
+    CHECK_NOTHROW(host.sign(request));
+    request.level = SignatureLevel::Qes;
+    request.pin_pad_required_for_qes = false;
+    request.output = OutputInMemory{};
+    CHECK_NOTHROW(host.sign(request));
+    CHECK(f.counter() == before + 2);
+}

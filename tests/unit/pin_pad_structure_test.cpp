@@ -98,3 +98,31 @@ TEST_CASE("WRITE_DISPLAY structure and the two lines shown before a signature PI
     CHECK(lines.first == "authenticate to ");
     CHECK(lines.second == "example.org");
 }
+
+// PC/SC part 10 §2.5.3: CHANGE REFERENCE DATA 00 24 00 85 with two 12-byte FF blocks (an Estonian ID
+// card's PIN2 change on the keypad), the current PIN asked and the new one confirmed (bConfirmPIN 03).
+TEST_CASE("PIN_MODIFY_STRUCTURE: two fixed FF blocks at offsets 0 and 12, and what the simulated reader makes of it") {
+    PinPadFormat f;
+    f.encoding = PinPadFormat::Encoding::Ascii;
+    f.block_bytes = 12;
+    f.min_digits = 5;
+    f.max_digits = 12;
+    const Bytes structure = pin_modify_structure(Bytes{0x00, 0x24, 0x00, 0x85}, f, 0xFF);
+    CHECK(to_hex(structure) == to_hex(hex("00 00 82 0C 00 00 0C 0C 05 03 02 03 09 04 00 01 02 00 00 00 1D 00 00 00 "
+                                          "00 24 00 85 18 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF")));
+    const auto parsed = sim::pinpad::parse_modify(structure);
+    REQUIRE(parsed);
+    CHECK(parsed->asks_old());
+    CHECK(parsed->confirms_new());
+    const auto apdu = sim::pinpad::format_modify(*parsed, "12345", "54321");
+    REQUIRE(apdu);
+    CHECK(to_hex(*apdu) == to_hex(hex("00 24 00 85 18 31 32 33 34 35 FF FF FF FF FF FF FF 35 34 33 32 31 FF FF FF FF FF FF FF")));
+
+    // Variable length (OpenPGP style): the reader sets Lc and puts the new PIN right after the old one.
+    f.block_bytes = 0;
+    const auto variable = sim::pinpad::parse_modify(pin_modify_structure(Bytes{0x00, 0x24, 0x00, 0x81}, f));
+    REQUIRE(variable);
+    const auto concatenated = sim::pinpad::format_modify(*variable, "123456", "654321");
+    REQUIRE(concatenated);
+    CHECK(to_hex(*concatenated) == to_hex(hex("00 24 00 81 0C 31 32 33 34 35 36 36 35 34 33 32 31")));
+}

@@ -18,6 +18,7 @@ struct PinOptions {
     std::string which;                 // the card's name of the PIN (ID cards: PIN1, PIN2, PUK); default: the User PIN
     std::string with;                  // pin unblock --with admin|reset-code|puk (default: admin; puk on an ID card)
     std::optional<int> pin_fd, new_pin_fd, admin_pin_fd;
+    bool pin_pad = false;              // pin change --pin-pad: both PINs typed on the reader's keypad
 };
 
 Pin read_new_pin(const PinOptions& o, const std::string& what) {
@@ -65,6 +66,11 @@ bool has_role(const std::vector<PinStatus>& pins, PinRole role) {
 void change(const GlobalOptions& global, const PinOptions& o) {
     auto token = open_token(global, o.choice);
     const ChosenPin pin = choose_pin(token->pin_status(), o.which, o.admin ? PinRole::Admin : PinRole::User);
+    if (o.pin_pad) {
+        token->change_pin_on_pin_pad(pin.role);
+        fmt::print("{} changed on the reader's PIN pad.\n", pin.name);
+        return;
+    }
     const bool admin = pin.role == PinRole::Admin;
     const Pin current = admin ? read_secret(o.admin_pin_fd ? o.admin_pin_fd : o.pin_fd, "QSCD_ADMIN_PIN", "Current " + pin.name + ": ")
                               : read_secret(o.pin_fd, "QSCD_PIN", "Current " + pin.name + ": ");
@@ -121,6 +127,10 @@ void add_pin_commands(CLI::App& app, GlobalOptions& global) {
     common(change_cmd);
     change_cmd->add_option("--which", o->which, "the PIN by the card's name (ID cards: PIN1, PIN2, PUK; default: the PIN that signs)");
     change_cmd->add_flag("--admin", o->admin, "change the Admin PIN instead of the User PIN");
+    change_cmd->add_flag("--pin-pad", o->pin_pad, "type the current and the new PIN (twice) on the reader's keypad "
+                                                  "(PC/SC part 10 PIN pad); the host never sees them")
+        ->excludes("--pin-fd")
+        ->excludes("--new-pin-fd");
     change_cmd->callback([&global, o] { change(global, *o); });
 
     auto* unblock_cmd = pin->add_subcommand("unblock", "unblock the User PIN (an ID card's PIN1 or PIN2 with --which) and set a new one");

@@ -46,6 +46,7 @@ struct SignOptions {
     std::string format = "cades";
     std::optional<int> pin_fd;
     bool pin_pad = false;        // the PIN is typed on the reader's keypad (PC/SC part 10)
+    bool require_pin_pad = false;  // QES only with the PIN typed on the reader's keypad
     bool force = false;
     std::string level = "ades";
     std::string chain;           // PEM file of intermediate certificates to embed
@@ -98,6 +99,7 @@ void sign(const GlobalOptions& global, const SignOptions& o) {
     if (!o.hash.empty()) request.hash = parse_hash_algorithm(o.hash);
     request.format = o.format == "raw" ? SignatureFormat::Raw : SignatureFormat::Cades;
     request.level = level_of(o.level);
+    request.pin_pad_required_for_qes = o.require_pin_pad;
     const bool to_stdout = o.output == "-";
     if (to_stdout) request.output = OutputStream{&std::cout, "standard output"};
     else request.output = OutputFile{o.output.empty() ? o.input + (o.format == "cades" ? ".p7s" : ".sig") : o.output, o.force};
@@ -127,6 +129,7 @@ struct BatchOptions {
     std::string audit_log;
     std::optional<int> pin_fd;
     bool pin_pad = false;
+    bool require_pin_pad = false;
     bool confirm = false;
     bool force = false;
 };
@@ -156,6 +159,7 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
         r.subject = DocumentFile{name};
         if (!o.hash.empty()) r.hash = parse_hash_algorithm(o.hash);
         r.level = level_of(o.level);
+        r.pin_pad_required_for_qes = o.require_pin_pad;
         r.output = OutputFile{name + ".p7s", o.force};
         r.chain = chain;
         requests.push_back(std::move(r));
@@ -175,6 +179,10 @@ void sign_batch(const GlobalOptions& global, const BatchOptions& o) {
 
 }  // namespace
 
+constexpr const char* kRequirePinPadHelp =
+    "with --level qes: refuse (exit 7, before any PIN is asked) unless the PIN is typed on the reader's PIN pad (--pin-pad on a "
+    "reader that has one)";
+
 void add_sign_command(CLI::App& app, GlobalOptions& global) {
     auto* batch = app.add_subcommand("sign-batch", "sign several documents with one User PIN entry (only if the card allows it)");
     auto b = std::make_shared<BatchOptions>();
@@ -187,6 +195,7 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
     batch->add_option("--pin-fd", b->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
     batch->add_flag("--pin-pad", b->pin_pad, "type the User PIN on the reader's keypad (PC/SC part 10 PIN pad); the host never sees it")
         ->excludes("--pin-fd");
+    batch->add_flag("--require-pin-pad", b->require_pin_pad, kRequirePinPadHelp);
     batch->add_flag("--confirm", b->confirm, "the list was reviewed: do not ask (required without a terminal)");
     batch->add_flag("--force", b->force, "replace existing .p7s files (regular files only)");
     batch->callback([&global, b] { sign_batch(global, *b); });
@@ -209,6 +218,7 @@ void add_sign_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--pin-fd", o->pin_fd, "read the User PIN from this file descriptor (else QSCD_PIN, else the terminal)");
     cmd->add_flag("--pin-pad", o->pin_pad, "type the User PIN on the reader's keypad (PC/SC part 10 PIN pad); the host never sees it")
         ->excludes("--pin-fd");
+    cmd->add_flag("--require-pin-pad", o->require_pin_pad, kRequirePinPadHelp);
     cmd->add_flag("--force", o->force, "replace an existing output file (a regular file only)");
     cmd->add_option("--level", o->level, "signing policy checked before the card signs: qes (qualified certificate, QcSSCD, natural person, "
                                          "non-repudiation), ades (non-repudiation), basic (algorithms only)")

@@ -47,6 +47,9 @@ public:
     // Collects the PIN for `request` and passes it on through `verification`. Throws Error(Cancelled)
     // when the holder declines (or nothing can be read); errors of the verification propagate.
     virtual void enter(const PinRequest& request, PinVerification& verification) = 0;
+    // True when the PIN is typed on the reader's PIN pad and never reaches the host (the policy
+    // "PIN pad required" asks this before any PIN is asked).
+    virtual bool on_reader_pin_pad() const { return false; }
 };
 
 // A host prompt: `read` returns the PIN bytes (an application's dialog, a test's fixed PIN); an empty
@@ -65,6 +68,7 @@ private:
 class ReaderPinPad final : public PinEntry {
 public:
     void enter(const PinRequest& request, PinVerification& verification) override;
+    bool on_reader_pin_pad() const override { return true; }
 };
 
 // Ready-made host prompts (what `qscd` uses). The terminal prompt reads /dev/tty without echo and

@@ -11,6 +11,8 @@
 
 #include "qscd/codec/bytes.hpp"
 #include "qscd/codec/status_word.hpp"
+#include "qscd/error.hpp"
+#include "qscd/transport.hpp"
 
 namespace qscd {
 
@@ -31,6 +33,13 @@ struct PinPadFormat {
 Bytes pin_verify_structure(ByteView header, const PinPadFormat& format, std::uint8_t padding = 0xFF,
                            std::uint8_t timeout_s = 0);
 
+// PIN_MODIFY_STRUCTURE [part 10 §2.5.3] for CHANGE REFERENCE DATA `header`: the reader asks the current
+// PIN, then the new one twice (bConfirmPIN 03, three messages), and puts the current PIN at offset 0 and
+// the new one at `block_bytes` (fixed blocks, both padded with `padding`) or right after it (variable
+// length, the reader sets Lc).
+Bytes pin_modify_structure(ByteView header, const PinPadFormat& format, std::uint8_t padding = 0xFF,
+                           std::uint8_t timeout_s = 0);
+
 // FEATURE_WRITE_DISPLAY input for one line: wDisplayTime (ms), bPosX 0, bPosY `row`, wLangId 0409,
 // bStringLength, the text (the layout of ACS's CCID driver; part 10 names only the feature tag 0x0F).
 Bytes write_display_structure(std::uint8_t row, std::string_view text, std::uint16_t time_ms = 0);
@@ -46,6 +55,12 @@ public:
     // FEATURE_VERIFY_PIN_DIRECT: the reader collects the PIN and sends the VERIFY; answers the card's
     // status word or the reader's own (64xx). Throws Error(TransportError | CardRemoved).
     virtual StatusWord verify_pin_direct(ByteView structure) = 0;
+    // FEATURE_MODIFY_PIN_DIRECT: the reader collects the current and the new PIN (twice) and sends
+    // CHANGE REFERENCE DATA. Throws Error(NotSupported) when the reader has no such feature.
+    virtual StatusWord modify_pin_direct(ByteView structure) {
+        (void)structure;
+        throw Error(ErrorCode::NotSupported, "the reader " + reader_name() + " cannot change a PIN on its keypad (no MODIFY_PIN_DIRECT)");
+    }
     // A short name for messages: the reader's name.
     virtual std::string reader_name() const = 0;
     // False for a keypad that only fills fixed-size PIN blocks (a reader quirk): a card that wants
@@ -69,5 +84,12 @@ protected:
 // outside the limits → Error(InvalidPin), 6B80 structure refused → Error(NotSupported). Returns for
 // any other status word (the card's answer, for the driver to judge).
 void check_pin_pad_status(StatusWord sw);
+
+// What every host driver does before a VERIFY on the keypad, shared so that they cannot drift apart:
+// the transport's PIN pad, or Error(NotSupported) naming the reader (nothing was sent to the card)...
+PinPad& usable_pin_pad(Transport& transport);
+// ... and on a class-3 reader, what the PIN will authorise (display_lines of the PIN request's
+// purpose) on the display before the holder types the PIN.
+void show_purpose(PinPad& pad, std::string_view purpose);
 
 }  // namespace qscd

@@ -29,6 +29,10 @@ struct SigningPolicy {
     bool require_natural_person = false;    // subject givenName / surname, not an organizationIdentifier
     std::vector<KeyType> allowed_keys;      // the certificate's key must be one of these (and match `key`)
     std::vector<HashAlgorithm> allowed_hashes;
+    // The PIN is typed on the reader's own keypad (PC/SC part 10 PIN pad), never on the host. Not part of
+    // any level by default (eIDAS lets a QSCD's PIN be entered on the host; ID cards are used that way);
+    // a deployment asks for it for QES (SignRequest::pin_pad_required_for_qes, qscd sign --require-pin-pad).
+    bool require_pin_pad = false;
 
     static SigningPolicy for_level(SignatureLevel level);
 };
@@ -51,5 +55,11 @@ std::vector<PolicyFinding> evaluate_signing_policy(const SigningPolicy& policy, 
 // Throws Error(PolicyViolation, "<rule>: <why>") for the first required rule that fails.
 void check_signing_policy(const SigningPolicy& policy, ByteView certificate_der, KeyType key, HashAlgorithm hash,
                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// "pin pad": with policy.require_pin_pad, throws Error(PolicyViolation) unless the PIN entry is the
+// reader's PIN pad (`entry_on_pin_pad`) and the token's reader has one (`reader_has_pin_pad`); checked
+// before any PIN is asked. Does nothing when the policy does not require it.
+void check_pin_entry_policy(const SigningPolicy& policy, bool entry_on_pin_pad, bool reader_has_pin_pad,
+                            const std::string& reader);
 
 }  // namespace qscd

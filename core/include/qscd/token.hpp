@@ -72,6 +72,13 @@ public:
     // Unblocks `target` with `authority` and sets it to `new_pin` (ID cards: PIN1 or PIN2 with the PUK).
     // Default: a User target is unblock_pin(); any other is NotSupported.
     virtual void reset_pin(PinRole target, PinRole authority, const Pin& secret, const Pin& new_pin);
+    // Changes `role`'s PIN with both PINs typed on the reader's PIN pad (PC/SC part 10
+    // MODIFY_PIN_DIRECT); the host never sees them. Default: NotSupported (nothing sent).
+    virtual void change_pin_on_pin_pad(PinRole role);
+
+    // True when the token's reader has a PIN pad qscd can use (PC/SC part 10 VERIFY_PIN_DIRECT, after the
+    // reader quirks table); a simulated token has none.
+    virtual bool has_pin_pad() { return false; }
 
     // Every APDU to the token goes to `hook`, secrets REDACTED (see ApduChannel).
     virtual void set_trace(ApduTraceHook hook) = 0;

@@ -2,6 +2,7 @@
 // Chaining, extended length, 61xx and 6Cxx live above it, in ApduChannel.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "qscd/codec/bytes.hpp"
@@ -31,6 +32,15 @@ public:
     // The reader's PIN pad (PC/SC part 10 VERIFY_PIN_DIRECT), or nullptr when it has none (or is
     // known to announce one falsely). Lives as long as the transport.
     virtual PinPad* pin_pad() { return nullptr; }
+
+    // Whether what a driver learnt from the card in an earlier transaction (the selected application,
+    // certificates, PIN status, the signature counter after its own signature) still holds: the same
+    // non-zero value at two transactions promises that nobody else can have sent the card anything and
+    // that it was not reset, removed or reconnected in between (PC/SC: an exclusive connection with no
+    // SCARD_W_RESET_CARD / SCARD_W_REMOVED_CARD or other failure since). 0 = no such promise (shared
+    // access: another program may use the card between two transactions): re-read every time.
+    // docs/security.md, "What a driver keeps between signatures".
+    virtual std::uint64_t held_generation() const { return 0; }
 
     virtual Bytes atr() const = 0;
     // Human-readable origin: a reader name or "simulator <path>".

@@ -88,7 +88,11 @@ std::optional<std::uint32_t> SigningService::counter_now() {
 
 SigningService::SigningService(Token& token, AuditSink& audit, PinEntry& pin, const std::string& key_id, bool allow_authentication_key)
     : token_(token), audit_(audit), pin_(pin), key_(token.key(key_id)), allow_authentication_key_(allow_authentication_key),
-      token_serial_(token.info().serial) {}
+      token_serial_(), token_origin_() {
+    const TokenInfo info = token.info();
+    token_serial_ = info.serial;
+    token_origin_ = info.origin;
+}
 
 // policy gate → output target check → hash; anything refused here is logged as refused (the card
 // was not asked) before it reaches the caller.
@@ -119,8 +123,12 @@ SigningService::Prepared SigningService::prepare(const SignRequest& request) {
                                                         " key) is not a signature key; it signs documents only when asked for explicitly "
                                                         "(qscd sign --key auth)");
         // Policy first: the card is not asked to sign what the requested level does not allow.
+        SigningPolicy policy = SigningPolicy::for_level(request.level);
+        policy.require_pin_pad = request.level == SignatureLevel::Qes && request.pin_pad_required_for_qes;
+        if (policy.require_pin_pad)
+            check_pin_entry_policy(policy, pin_.on_reader_pin_pad(), pin_.on_reader_pin_pad() && token_.has_pin_pad(), token_origin_);
         if (!a.certificate.empty())
-            check_signing_policy(SigningPolicy::for_level(request.level), a.certificate, a.type, p.hash);
+            check_signing_policy(policy, a.certificate, a.type, p.hash);
         else if (request.level != SignatureLevel::Basic)
             throw Error(ErrorCode::PolicyViolation,
                         "certificate present: the token holds no certificate, so only the basic level (with the raw format) is possible");

@@ -68,6 +68,28 @@ SecureBytes pin_block(const profiles::PinProfile& pin, const Pin& value, const s
     return block;
 }
 
+Bytes pin_pad_verify_structure(const profiles::PinProfile& pin) {
+    const profiles::PinFormat& f = pin.format;
+    PinPadFormat format;
+    format.encoding = PinPadFormat::Encoding::Ascii;
+    format.block_bytes = f.stored_length;  // 0: unpadded, the reader sets Lc
+    format.min_digits = f.min_length;
+    format.max_digits = f.max_length;
+    const std::uint8_t header[4] = {kCla, kInsVerify, 0x00, pin.reference};
+    return pin_verify_structure(header, format, f.pad_byte);
+}
+
+Bytes pin_pad_modify_structure(const profiles::PinProfile& pin) {
+    const profiles::PinFormat& f = pin.format;
+    PinPadFormat format;
+    format.encoding = PinPadFormat::Encoding::Ascii;
+    format.block_bytes = f.stored_length;
+    format.min_digits = f.min_length;
+    format.max_digits = f.max_length;
+    const std::uint8_t header[4] = {kCla, kInsChange, 0x00, pin.reference};
+    return pin_modify_structure(header, format, f.pad_byte);
+}
+
 Bytes signature_input(const profiles::KeyProfile& key, HashAlgorithm hash, ByteView digest) {
     if (!key.hash_sizes.empty() && std::find(key.hash_sizes.begin(), key.hash_sizes.end(), digest.size()) == key.hash_sizes.end())
         throw Error(ErrorCode::NotSupported, std::string("the card does not take a ") + to_string(hash) + " hash for its " +
@@ -84,7 +106,12 @@ Bytes signature_input(const profiles::KeyProfile& key, HashAlgorithm hash, ByteV
 IdCardApplication::IdCardApplication(Transport& transport, const profiles::CardProfile& profile)
     : channel_(transport), profile_(profile) {}
 
-ResponseApdu IdCardApplication::send(const CommandApdu& command) { return channel_.transmit(command); }
+ResponseApdu IdCardApplication::send(const CommandApdu& command) {
+    // Any SELECT but select_application's own (a file by path may change the current DF) leaves the
+    // selection unknown; so does a failed exchange.
+    if (command.ins == kInsSelect) selected_.reset();
+    return channel_.transmit(command);
+}
 
 ResponseApdu IdCardApplication::send_secret(CommandApdu command) {
     try {
@@ -102,6 +129,11 @@ void IdCardApplication::select_application(std::size_t index) {
     CommandApdu select = app.aid.empty() ? CommandApdu(kCla, kInsSelect, 0x00, 0x0C)
                                          : CommandApdu(kCla, kInsSelect, 0x04, 0x0C, Bytes(app.aid.begin(), app.aid.end()));
     expect_success(send(select), "SELECT " + std::string(app.name));
+    selected_ = index;
+}
+
+void IdCardApplication::ensure_selected(std::size_t index) {
+    if (selected_ != index) select_application(index);
 }
 
 bool IdCardApplication::confirm() {
@@ -234,6 +266,18 @@ void IdCardApplication::verify(const profiles::PinProfile& pin, const Pin& value
     const SecureBytes block = pin_block(pin, value, "");
     const ResponseApdu r = send_secret(CommandApdu(kCla, kInsVerify, 0x00, pin.reference, Bytes(block.begin(), block.end())));
     if (!r.is_success()) refused(pin, r.sw, "VERIFY");
+}
+
+void IdCardApplication::verify_on_pin_pad(const profiles::PinProfile& pin, PinPad& pad) {
+    const StatusWord status = pad.verify_pin_direct(pin_pad_verify_structure(pin));
+    check_pin_pad_status(status);
+    if (status != sw::kSuccess) refused(pin, status, "VERIFY (PIN pad)");
+}
+
+void IdCardApplication::change_on_pin_pad(const profiles::PinProfile& pin, PinPad& pad) {
+    const StatusWord status = pad.modify_pin_direct(pin_pad_modify_structure(pin));
+    check_pin_pad_status(status);
+    if (status != sw::kSuccess) refused(pin, status, "CHANGE REFERENCE DATA (PIN pad)");
 }
 
 void IdCardApplication::change_reference_data(const profiles::PinProfile& pin, const Pin& current, const Pin& replacement) {

@@ -9,6 +9,7 @@
 
 #include "qscd/algorithms.hpp"
 #include "qscd/apdu_channel.hpp"
+#include "qscd/pin_pad.hpp"
 #include "qscd/profiles/card_profile.hpp"
 #include "qscd/secure_bytes.hpp"
 
@@ -23,6 +24,16 @@ SecureBytes pin_block(const profiles::PinProfile& pin, const Pin& value, const s
 // (FIPS 186-5 §6.4: ECDSA uses the leftmost bits), or a DigestInfo (RFC 8017 §9.2) where the profile
 // says so.
 Bytes signature_input(const profiles::KeyProfile& key, HashAlgorithm hash, ByteView digest);
+
+// The PIN_VERIFY structure for `pin` on a PIN-pad reader (PC/SC part 10 §2.5.2): VERIFY 00 20 00 <ref>
+// (ISO 7816-4 §11.5.6), ASCII digits left-justified in the profile's stored block and padded with its pad
+// byte (Estonian: FF to 12 bytes; FinEID: 00 to 12), the profile's minimum and maximum length; a profile
+// without a stored length lets the reader set Lc. The same block pin_block() builds on the host.
+Bytes pin_pad_verify_structure(const profiles::PinProfile& pin);
+
+// PIN_MODIFY_STRUCTURE for `pin` (PC/SC part 10 §2.5.3): CHANGE REFERENCE DATA 00 24 00 <ref> with the
+// current and the new PIN each in the profile's block (the blocks change_reference_data sends).
+Bytes pin_pad_modify_structure(const profiles::PinProfile& pin);
 
 KeyType key_type_of(profiles::KeyAlgorithm algorithm);
 
@@ -40,6 +51,11 @@ public:
     // SELECT of applications[index]: by AID (00 A4 04 0C, as libelectronic-id selects the IDEMIA
     // applications) or, for an MF without AID, 00 A4 00 0C (OpenSC's MF select). Throws NotFound.
     void select_application(std::size_t index);
+    // select_application unless this object's last SELECT already chose that application (a caller
+    // that knows nobody else touched the card since: Transport::held_generation).
+    void ensure_selected(std::size_t index);
+    // Forget which application is selected (the card may have been reset or used by someone else).
+    void forget_selection() { selected_.reset(); }
     // The first application with an AID answers SELECT: confirms the card is this profile's card.
     bool confirm();
 
@@ -57,6 +73,13 @@ public:
     // VERIFY 00 20 00 <ref> <PIN block> (ISO 7816-4 §11.5.6). Throws WrongPin (tries left), PinBlocked,
     // InvalidPin. The caller has selected where the PIN lives.
     void verify(const profiles::PinProfile& pin, const Pin& value);
+    // The same VERIFY with the PIN typed on the reader's keypad (pin_pad_verify_structure): the host never
+    // holds it. Throws the reader's errors (check_pin_pad_status: Cancelled for a cancel or timeout,
+    // InvalidPin for a length it refused) and what verify() throws for the card's answer.
+    void verify_on_pin_pad(const profiles::PinProfile& pin, PinPad& pad);
+    // The same CHANGE REFERENCE DATA with both PINs typed on the reader's keypad (PC/SC part 10
+    // MODIFY_PIN_DIRECT, pin_pad_modify_structure). Throws as verify_on_pin_pad.
+    void change_on_pin_pad(const profiles::PinProfile& pin, PinPad& pad);
     // CHANGE REFERENCE DATA 00 24 00 <ref> <old block> <new block> (ISO 7816-4 §11.5.7).
     void change_reference_data(const profiles::PinProfile& pin, const Pin& current, const Pin& replacement);
     // RESET RETRY COUNTER 00 2C 02 <ref> <new block> after the unblocking PIN was verified (ISO 7816-4
@@ -77,6 +100,7 @@ private:
 
     ApduChannel channel_;
     const profiles::CardProfile& profile_;
+    std::optional<std::size_t> selected_;  // the application our last SELECT chose; nullopt: unknown
 };
 
 }  // namespace qscd::idcard

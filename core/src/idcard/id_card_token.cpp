@@ -23,6 +23,25 @@ struct IdCardToken::Session {
     // Certificates as read once per session (an ID card's certificates are written at issuance only).
     std::map<std::size_t, std::optional<Bytes>> certificates;
 
+    // What a signature learnt, kept for the next one only while the transport promises that nobody
+    // else touched the card (Transport::held_generation): the selected application (in `app`) and the
+    // PINs' tries (after a good VERIFY the profile's maximum, after a wrong one what the card said).
+    std::uint64_t kept_generation = 0;
+    std::map<std::uint8_t, int> kept_tries;
+
+    // At the start of a signature: true when what was kept still holds; else it is dropped.
+    bool holds_card() {
+        const std::uint64_t generation = transport->held_generation();
+        if (generation != 0 && generation == kept_generation) return true;
+        forget();
+        kept_generation = generation;
+        return false;
+    }
+    void forget() {
+        kept_tries.clear();
+        app.forget_selection();
+    }
+
     const std::optional<Bytes>& certificate(std::size_t file) {
         auto found = certificates.find(file);
         if (found == certificates.end()) found = certificates.emplace(file, app.read_certificate(profile.files[file])).first;
@@ -92,7 +111,11 @@ public:
         try {
             operation();
         } catch (const Error& e) {
-            if (e.code() != ErrorCode::WrongPin && e.code() != ErrorCode::PinBlocked && e.code() != ErrorCode::InvalidPin) pending_ = true;
+            // A refusal by the card, or by the reader before the card saw anything (keypad cancel or
+            // timeout, a length it refused), leaves nothing verified.
+            if (e.code() != ErrorCode::WrongPin && e.code() != ErrorCode::PinBlocked && e.code() != ErrorCode::InvalidPin &&
+                e.code() != ErrorCode::Cancelled)
+                pending_ = true;
             throw;
         }
         pending_ = true;
@@ -119,22 +142,25 @@ private:
 // The PIN's VERIFY, offered to the PIN entry.
 class IdCardPinVerification final : public PinVerification {
 public:
-    IdCardPinVerification(IdCardToken::Session& session, VerifiedPins& pins, const profiles::PinProfile& pin)
-        : session_(session), pins_(pins), pin_(pin) {}
+    IdCardPinVerification(IdCardToken::Session& session, VerifiedPins& pins, const profiles::PinProfile& pin, std::string purpose)
+        : session_(session), pins_(pins), pin_(pin), purpose_(std::move(purpose)) {}
     void verify_with(const Pin& pin) override {
         if (pin.empty()) throw Error(ErrorCode::Cancelled, "no PIN entered");  // nothing sent to the card
         pins_.run([&] { session_.app.verify(pin_, pin); });
     }
-    // PC/SC part 10 VERIFY_PIN_DIRECT comes with the kiosk work (issue 14); until then nothing is sent.
+    // PC/SC part 10 VERIFY_PIN_DIRECT with the profile's PIN block; a reader without a PIN pad gets
+    // nothing, so no try is spent. A class-3 reader first shows what the PIN will authorise.
     void verify_on_pin_pad() override {
-        throw Error(ErrorCode::NotSupported, "this reader has no PIN pad qscd can use yet; enter the PIN on the host "
-                                             "(nothing was sent to the card)");
+        PinPad& pad = usable_pin_pad(*session_.transport);
+        show_purpose(pad, purpose_);
+        pins_.run([&] { session_.app.verify_on_pin_pad(pin_, pad); });
     }
 
 private:
     IdCardToken::Session& session_;
     VerifiedPins& pins_;
     const profiles::PinProfile& pin_;
+    std::string purpose_;
 };
 
 class IdCardKeyHandle final : public KeyHandle {
@@ -168,15 +194,24 @@ private:
             throw Error(ErrorCode::NotSupported, std::string("the card does not take a ") + to_string(hash) + " hash for its " +
                                                      std::string(key_.name));
 
-        app.select_application(0);
-        const int tries = app.tries_left(*pin);
+        // Held card: the tries and the selection our last signature left; else from a fresh state.
+        const bool held = session_->holds_card();
+        const auto known = session_->kept_tries.find(pin->reference);
+        int tries = 0;
+        if (held && known != session_->kept_tries.end()) {
+            tries = known->second;
+        } else {
+            app.select_application(0);
+            tries = app.tries_left(*pin);
+        }
         if (tries == 0)
             throw Error(ErrorCode::PinBlocked, std::string(pin->name) + " is blocked" +
                                                    (pin->unblocked_by ? "; unblock it with the PUK (qscd pin unblock --which " +
                                                                             std::string(pin->name) + ")"
                                                                       : std::string("; this card has no PUK")),
                         0);
-        app.select_application(key_.application);
+        if (held) app.ensure_selected(key_.application);
+        else app.select_application(key_.application);
         if (!profile.verify_before_mse) app.set_security_environment(key_, digest.size());
 
         PinRequest request;
@@ -186,16 +221,26 @@ private:
         request.min_length = pin->format.min_length;
         request.max_length = pin->format.max_length;
         request.purpose = std::string(purpose);
-        VerifiedPins pins(*session_);
-        IdCardPinVerification verification(*session_, pins, *pin);
-        entry.enter(request, verification);
-        if (profile.verify_before_mse) app.set_security_environment(key_, digest.size());
+        try {
+            VerifiedPins pins(*session_);
+            IdCardPinVerification verification(*session_, pins, *pin, request.purpose);
+            entry.enter(request, verification);
+            session_->kept_tries[pin->reference] = pin->max_tries;  // a good VERIFY resets the counter
+            if (profile.verify_before_mse) app.set_security_environment(key_, digest.size());
 
-        Bytes signature = app.compute_signature(key_, hash, digest);
-        // Sole control: the signature PIN is good for one signature; any other stays verified until logged out.
-        if (pin->one_operation) pins.consumed();
-        pins.log_out();
-        return {std::move(signature), std::nullopt};  // no signature counter on this card
+            Bytes signature = app.compute_signature(key_, hash, digest);
+            // Sole control: the signature PIN is good for one signature; any other stays verified until logged out.
+            if (pin->one_operation) pins.consumed();
+            pins.log_out();
+            return {std::move(signature), std::nullopt};  // no signature counter on this card
+        } catch (const Error& e) {
+            session_->forget();
+            if (e.code() == ErrorCode::WrongPin && e.tries_left()) session_->kept_tries[pin->reference] = *e.tries_left();
+            throw;
+        } catch (...) {
+            session_->forget();
+            throw;
+        }
     }
 
     std::shared_ptr<IdCardToken::Session> session_;
@@ -220,6 +265,8 @@ IdCardToken::IdCardToken(std::unique_ptr<Transport> transport, std::string label
 }
 
 IdCardToken::~IdCardToken() = default;
+
+bool IdCardToken::has_pin_pad() { return session_->transport->pin_pad() != nullptr; }
 
 void IdCardToken::set_trace(ApduTraceHook hook) { session_->app.channel().set_trace(std::move(hook)); }
 
@@ -288,10 +335,22 @@ void IdCardToken::change_pin(PinRole role, const Pin& current, const Pin& replac
     (void)pin_block(pin, current, "current " + std::string(pin.name));
     (void)pin_block(pin, replacement, "new " + std::string(pin.name));
     Transaction transaction(*session_->transport);
+    session_->forget();  // a PIN change may cost a try
     session_->app.select_application(0);
     if (pin.application != 0) session_->app.select_application(pin.application);
     VerifiedPins pins(*session_);
     pins.run([&] { session_->app.change_reference_data(pin, current, replacement); });
+}
+
+void IdCardToken::change_pin_on_pin_pad(PinRole role) {
+    const profiles::PinProfile& pin = pin_for(session_->profile, role);
+    Transaction transaction(*session_->transport);
+    PinPad& pad = usable_pin_pad(*session_->transport);
+    session_->forget();  // a PIN change may cost a try
+    session_->app.select_application(0);
+    if (pin.application != 0) session_->app.select_application(pin.application);
+    VerifiedPins pins(*session_);
+    pins.run([&] { session_->app.change_on_pin_pad(pin, pad); });
 }
 
 void IdCardToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) {
@@ -311,6 +370,7 @@ void IdCardToken::reset_pin(PinRole target, PinRole authority, const Pin& secret
     (void)pin_block(*puk, secret, "PUK");
     (void)pin_block(pin, new_pin, "new " + std::string(pin.name));
     Transaction transaction(*session_->transport);
+    session_->forget();  // the PUK's and the PIN's tries change
     session_->app.select_application(0);
     session_->app.select_application(puk->application);
     VerifiedPins pins(*session_);

@@ -31,7 +31,9 @@ public:
     // Unblocks the signature PIN (PIN2) with the PUK.
     void unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) override;
     void reset_pin(PinRole target, PinRole authority, const Pin& secret, const Pin& new_pin) override;
+    void change_pin_on_pin_pad(PinRole role) override;
     void set_trace(ApduTraceHook hook) override;
+    bool has_pin_pad() override;
 
     struct Session;
 

@@ -346,6 +346,20 @@ void OpenPgpCard::change_reference_data(Password password, const Pin& current, c
         throw_secret_refused(*this, r.sw, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "CHANGE REFERENCE DATA");
 }
 
+void OpenPgpCard::change_reference_data_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length) {
+    // [§6.3] old ‖ new, plain bytes: the reader concatenates what is typed and sets Lc.
+    PinPadFormat format;
+    format.encoding = PinPadFormat::Encoding::Ascii;
+    format.block_bytes = 0;
+    format.min_digits = static_cast<std::uint8_t>(std::min<std::size_t>(min_length, 0xFF));
+    format.max_digits = static_cast<std::uint8_t>(std::min<std::size_t>(max_length, 0xFF));
+    const std::uint8_t header[4] = {kCla, kInsChangeReferenceData, 0x00, static_cast<std::uint8_t>(password)};
+    const StatusWord status = pad.modify_pin_direct(pin_modify_structure(header, format));
+    check_pin_pad_status(status);
+    if (status != sw::kSuccess)
+        throw_secret_refused(*this, status, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "CHANGE REFERENCE DATA (PIN pad)");
+}
+
 void OpenPgpCard::reset_retry_counter_with_resetting_code(const Pin& resetting_code, const Pin& new_pw1) {
     auto r = send_secret(CommandApdu(kCla, kInsResetRetryCounter, 0x00, 0x81, joined(resetting_code, new_pw1)));
     if (!r.is_success()) throw_secret_refused(*this, r.sw, Secret::ResettingCode, "RESET RETRY COUNTER");

@@ -25,6 +25,50 @@ struct OpenPgpToken::Session {
         card.select();
         return card.read_application_data();
     }
+    // The same for an operation that may change the PIN status, the keys or the counter: nothing kept.
+    ApplicationData begin_change() {
+        forget();
+        return begin();
+    }
+
+    // What a signature needs to know before its VERIFY, kept between signatures only while the
+    // transport promises that nobody else touched the card (Transport::held_generation): the selected
+    // application and its data, and the counter our own last signature left (the next one's "before").
+    struct Kept {
+        std::uint64_t generation = 0;
+        std::optional<ApplicationData> application;
+        bool tries_at_maximum = false;  // read after a good VERIFY: PW1's counter is at its maximum
+        bool verified = false;          // a good VERIFY in this generation
+        std::optional<std::uint32_t> counter;
+    };
+    Kept kept;
+
+    // The start of a signature: the kept application data when the card was held since, else SELECT
+    // and a fresh read (which is kept for the next signature).
+    const ApplicationData& begin_signature() {
+        const std::uint64_t generation = transport->held_generation();
+        if (generation == 0 || generation != kept.generation) {
+            kept = Kept{};
+            kept.generation = generation;
+        }
+        if (!kept.application) {
+            card.select();
+            kept.application = card.read_application_data();
+            kept.tries_at_maximum = kept.verified;
+        }
+        return *kept.application;
+    }
+    std::uint32_t counter_before() {
+        if (!kept.counter) kept.counter = card.signature_counter();
+        return *kept.counter;
+    }
+    // A good VERIFY resets PW1's retry counter to its maximum [§7.2.2]; the kept value is exact only if
+    // it was read at the maximum already, else it is read again next time.
+    void verified_pw1() {
+        kept.verified = true;
+        if (!kept.tries_at_maximum) kept.application.reset();
+    }
+    void forget() { kept = Kept{}; }
 };
 
 namespace {
@@ -71,6 +115,17 @@ public:
             session_.card.change_reference_data(password, current, replacement);
         } catch (const Error& e) {
             if (!refused(e)) changed(password);
+            throw;
+        }
+        changed(password);
+    }
+    // The same change with both secrets typed on the reader's keypad; a keypad cancel or timeout
+    // reached no card.
+    void change_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length) {
+        try {
+            session_.card.change_reference_data_on_pin_pad(password, pad, min_length, max_length);
+        } catch (const Error& e) {
+            if (!refused(e) && e.code() != ErrorCode::Cancelled) changed(password);
             throw;
         }
         changed(password);
@@ -138,17 +193,12 @@ public:
     }
     // PC/SC part 10 VERIFY_PIN_DIRECT; a reader without a PIN pad gets nothing, so no try is spent.
     void verify_on_pin_pad() override {
-        PinPad* pad = session_.transport->pin_pad();
-        if (!pad)
-            throw Error(ErrorCode::NotSupported, "the reader (" + session_.transport->description() +
-                                                     ") has no PIN pad; enter the PIN on the host (nothing was sent to the card)");
-        if (!pad->takes_variable_length_pins())
-            throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad->reader_name() +
+        PinPad& pad = usable_pin_pad(*session_.transport);
+        if (!pad.takes_variable_length_pins())
+            throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad.reader_name() +
                                                      " cannot take a variable-length OpenPGP PIN; enter the PIN on the host (nothing was sent to the card)");
-        // A class-3 reader shows what the PIN will authorise before the holder types it.
-        const auto [first, second] = display_lines(purpose_, pad->display_columns());
-        pad->show(first, second);
-        secrets_.verify_on_pin_pad(Password::Pw1Signing, *pad, kPw1MinLength, max_length_);
+        show_purpose(pad, purpose_);
+        secrets_.verify_on_pin_pad(Password::Pw1Signing, pad, kPw1MinLength, max_length_);
     }
 
 private:
@@ -161,8 +211,7 @@ private:
 // Selects the application, refuses a blocked PIN, reads the counter, asks the PIN entry once and
 // verifies the PIN.
 Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secrets, PinEntry& pin, std::string_view purpose) {
-    OpenPgpCard& card = session.card;
-    const PwStatus status = session.begin().pw_status;
+    const PwStatus status = session.begin_signature().pw_status;
     if (status.pw1_tries == 0)
         throw Error(ErrorCode::PinBlocked, "User PIN is blocked; unblock it with the Resetting Code or the Admin PIN", 0);
     PinRequest request;
@@ -175,10 +224,11 @@ Verified select_and_verify(OpenPgpToken::Session& session, VerifiedSecrets& secr
     // The signature counter is read in the same transaction as the signatures: nobody can sign in
     // between, so it must rise by exactly the number we make [§8.2].
     Verified verified;
-    verified.counter_before = card.signature_counter();
+    verified.counter_before = session.counter_before();
     verified.pin_valid_for_several = status.pw1_valid_for_several_signatures;
     Pw1SigningVerification verification(session, secrets, request.max_length, request.purpose);
     pin.enter(request, verification);
+    session.verified_pw1();
     return verified;
 }
 
@@ -220,6 +270,7 @@ public:
     OpenPgpSignatureBatch(std::shared_ptr<OpenPgpToken::Session> session, KeyType type, std::size_t count, PinEntry& pin,
                           std::string_view purpose)
         : session_(std::move(session)), secrets_(*session_), type_(type), count_(count) {
+        session_->forget();
         session_->card.select();
         if (!session_->card.pw_status().pw1_valid_for_several_signatures)
             throw Error(ErrorCode::PolicyViolation, "batch signing: the card requires the PIN for every signature (sole control)");
@@ -239,6 +290,7 @@ public:
     std::optional<CounterReading> finish() override {
         if (done_ != count_) throw Error(ErrorCode::InvalidArgument, "batch signing: fewer signatures than announced");
         secrets_.log_out();  // no PIN state outlives the batch, whatever the counter says
+        session_->forget();
         return check_counter(session_->card, counter_before_, static_cast<std::uint32_t>(count_));
     }
 
@@ -270,15 +322,22 @@ private:
     // No PIN caching: the PIN entry is asked for every signature. The card forgets the verification
     // after one PSO:CDS when C4 byte 1 is 00 [§6.1]; otherwise (session policy), or when the
     // signature failed, the PIN is logged out before the transaction ends (secrets).
+    // Held card (Session::Kept): VERIFY, PSO:CDS and the counter read after it, nothing else.
     CountedSignature do_sign_hash(HashAlgorithm hash, ByteView digest, PinEntry& pin, std::string_view purpose) override {
         OpenPgpCard& card = session_->card;
-        VerifiedSecrets secrets(*session_);
-        const Verified verified = select_and_verify(*session_, secrets, pin, purpose);
-        Bytes signature = compute_signature(card, attributes().type, hash, digest);
-        if (!verified.pin_valid_for_several) secrets.consumed(Password::Pw1Signing);
-        secrets.log_out();
-        const CounterReading counter = check_counter(card, verified.counter_before, 1);
-        return {std::move(signature), counter};
+        try {
+            VerifiedSecrets secrets(*session_);
+            const Verified verified = select_and_verify(*session_, secrets, pin, purpose);
+            Bytes signature = compute_signature(card, attributes().type, hash, digest);
+            if (!verified.pin_valid_for_several) secrets.consumed(Password::Pw1Signing);
+            secrets.log_out();
+            const CounterReading counter = check_counter(card, verified.counter_before, 1);
+            session_->kept.counter = counter.after;  // the next signature's "before"
+            return {std::move(signature), counter};
+        } catch (...) {
+            session_->forget();  // a wrong PIN, a cancel, a card error: read everything again next time
+            throw;
+        }
     }
 
     std::unique_ptr<SignatureBatch> do_begin_batch(std::size_t count, PinEntry& pin, std::string_view purpose) override {
@@ -305,6 +364,8 @@ OpenPgpToken::OpenPgpToken(std::unique_ptr<Transport> transport, std::string lab
 OpenPgpToken::~OpenPgpToken() = default;
 
 OpenPgpCard& OpenPgpToken::card() { return session_->card; }
+bool OpenPgpToken::has_pin_pad() { return session_->transport->pin_pad() != nullptr; }
+
 void OpenPgpToken::set_trace(ApduTraceHook hook) { session_->card.channel().set_trace(std::move(hook)); }
 
 TokenInfo OpenPgpToken::info() {
@@ -376,6 +437,9 @@ std::vector<PinStatus> OpenPgpToken::pin_status() {
 
 std::optional<std::uint32_t> OpenPgpToken::signature_counter() {
     Transaction transaction(*session_->transport);
+    // A held card's counter is what our own last signature left (Session::Kept): no APDU needed.
+    const std::uint64_t generation = session_->transport->held_generation();
+    if (generation != 0 && generation == session_->kept.generation && session_->kept.counter) return session_->kept.counter;
     session_->card.select();
     return session_->card.signature_counter();
 }
@@ -386,11 +450,26 @@ void OpenPgpToken::change_pin(PinRole role, const Pin& current, const Pin& repla
         throw Error(ErrorCode::NotSupported, std::string("an OpenPGP card has no ") + to_string(role) + " (its PINs: User PIN, Admin PIN)");
     const bool admin = role == PinRole::Admin;
     Transaction transaction(*session_->transport);
-    const PwStatus status = session_->begin().pw_status;
+    const PwStatus status = session_->begin_change().pw_status;
     check_new_secret_length(replacement, to_string(role), admin ? kPw3MinLength : kPw1MinLength,
                             admin ? status.pw3_max_length : status.pw1_max_length);
     VerifiedSecrets secrets(*session_);
     secrets.change(admin ? Password::Pw3 : Password::Pw1Signing, current, replacement);
+}
+
+void OpenPgpToken::change_pin_on_pin_pad(PinRole role) {
+    if (role != PinRole::User && role != PinRole::Admin)
+        throw Error(ErrorCode::NotSupported, std::string("an OpenPGP card's ") + to_string(role) + " is not changed on a PIN pad");
+    const bool admin = role == PinRole::Admin;
+    Transaction transaction(*session_->transport);
+    PinPad& pad = usable_pin_pad(*session_->transport);
+    if (!pad.takes_variable_length_pins())
+        throw Error(ErrorCode::NotSupported, "the PIN pad of " + pad.reader_name() +
+                                                 " cannot take a variable-length OpenPGP PIN; enter the PINs on the host (nothing was sent to the card)");
+    const PwStatus status = session_->begin_change().pw_status;
+    VerifiedSecrets secrets(*session_);
+    secrets.change_on_pin_pad(admin ? Password::Pw3 : Password::Pw1Signing, pad, admin ? kPw3MinLength : kPw1MinLength,
+                              static_cast<std::size_t>(admin ? status.pw3_max_length : status.pw1_max_length));
 }
 
 void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& new_user_pin) {
@@ -398,7 +477,7 @@ void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& 
     if (authority != PinRole::Admin && authority != PinRole::ResetCode)
         throw Error(ErrorCode::InvalidArgument, "an OpenPGP card's User PIN is unblocked with the Admin PIN or the Resetting Code");
     Transaction transaction(*session_->transport);
-    const PwStatus status = session_->begin().pw_status;
+    const PwStatus status = session_->begin_change().pw_status;
     check_new_secret_length(new_user_pin, "User PIN", kPw1MinLength, status.pw1_max_length);
     if (authority == PinRole::ResetCode) {
         session_->card.reset_retry_counter_with_resetting_code(secret, new_user_pin);
@@ -411,7 +490,7 @@ void OpenPgpToken::unblock_pin(PinRole authority, const Pin& secret, const Pin& 
 
 PublicKey OpenPgpToken::generate_key(const Pin& admin_pin, KeySlot slot, KeyType type) {
     Transaction transaction(*session_->transport);
-    session_->begin();
+    session_->begin_change();
     OpenPgpCard& card = session_->card;
     VerifiedSecrets secrets(*session_);
     secrets.verify(Password::Pw3, admin_pin);
@@ -427,7 +506,7 @@ PublicKey OpenPgpToken::generate_key(const Pin& admin_pin, KeySlot slot, KeyType
 
 void OpenPgpToken::store_certificate(const Pin& admin_pin, KeySlot slot, ByteView der) {
     Transaction transaction(*session_->transport);
-    session_->begin();
+    session_->begin_change();
     VerifiedSecrets secrets(*session_);
     secrets.verify(Password::Pw3, admin_pin);
     session_->card.write_certificate(slot, der);
@@ -436,7 +515,7 @@ void OpenPgpToken::store_certificate(const Pin& admin_pin, KeySlot slot, ByteVie
 void OpenPgpToken::set_pin_policy(const Pin& admin_pin, PinPolicy policy) {
     // C4 byte 1 [§6.1]: 00 = PW1 valid for one PSO:CDS (per signature), 01 = for several.
     Transaction transaction(*session_->transport);
-    session_->begin();
+    session_->begin_change();
     VerifiedSecrets secrets(*session_);
     secrets.verify(Password::Pw3, admin_pin);
     const std::uint8_t value = policy == PinPolicy::Session ? 0x01 : 0x00;
@@ -445,7 +524,7 @@ void OpenPgpToken::set_pin_policy(const Pin& admin_pin, PinPolicy policy) {
 
 void OpenPgpToken::set_cardholder_name(const Pin& admin_pin, std::string_view name) {
     Transaction transaction(*session_->transport);
-    session_->begin();
+    session_->begin_change();
     VerifiedSecrets secrets(*session_);
     secrets.verify(Password::Pw3, admin_pin);
     session_->card.put_data(0x005B, as_bytes(name));

@@ -88,6 +88,9 @@ public:
     // logout (6A86 / 6B00 / 6D00, cards before 3.1); other refusals throw.
     bool logout(Password password);
     void change_reference_data(Password password, const Pin& current, const Pin& replacement);  // [§6.3]
+    // The same with both secrets typed on the reader's keypad (PC/SC part 10 MODIFY_PIN_DIRECT,
+    // variable length: the reader puts old ‖ new and sets Lc). Throws as verify_on_pin_pad.
+    void change_reference_data_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length);
     void reset_retry_counter_with_resetting_code(const Pin& resetting_code, const Pin& new_pw1);  // [§6.3]
     void reset_retry_counter_as_admin(const Pin& new_pw1);   // [§6.3], after VERIFY 83
 

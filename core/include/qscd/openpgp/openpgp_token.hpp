@@ -33,6 +33,8 @@ public:
     void set_pin_policy(const Pin& admin_pin, PinPolicy policy);
 
     void set_trace(ApduTraceHook hook) override;
+    bool has_pin_pad() override;
+    void change_pin_on_pin_pad(PinRole role) override;
 
     // Low-level access for tests and tools (the caller handles transactions).
     OpenPgpCard& card();

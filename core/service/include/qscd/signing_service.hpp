@@ -68,6 +68,9 @@ struct SignRequest {
     SignatureLevel level = SignatureLevel::Ades;
     SignOutput output = OutputInMemory{};
     std::vector<Bytes> chain;  // intermediate CA certificates (DER) to embed in a CAdES signature
+    // With level QES: refused (PolicyViolation, before any PIN is asked) unless the PIN entry is the
+    // reader's PIN pad on a reader that has one (SigningPolicy::require_pin_pad).
+    bool pin_pad_required_for_qes = false;
 };
 
 struct SignOutcome {
@@ -126,6 +129,7 @@ private:
     std::shared_ptr<KeyHandle> key_;
     bool allow_authentication_key_ = false;
     std::string token_serial_;
+    std::string token_origin_;  // the reader's name, for messages
 };
 
 }  // namespace qscd

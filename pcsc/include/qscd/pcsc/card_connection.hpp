@@ -49,6 +49,7 @@ public:
     // The reader's PIN pad when it announces FEATURE_VERIFY_PIN_DIRECT (asked once per connection):
     // VERIFY through SCardControl, the PIN never reaches the host.
     PinPad* pin_pad() override;
+    std::uint64_t held_generation() const override;
     std::string description() const override;  // the reader name
 
     Protocol protocol() const;
