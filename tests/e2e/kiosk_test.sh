@@ -149,7 +149,12 @@ if [ "$part" = queue ]; then
   t=$(date +%s%N)
   wait "$kiosk"; status=$?
   stop_ms=$(( ($(date +%s%N) - t) / 1000000 ))
-  echo "# figure: card-side APDUs (qscd-sim ctl status) for a queue round of 2 documents, the keypad's VERIFY included: $(( $(apdus 0) - idle_apdus )) (the round's set-up reads the key and certificate once)"
+  card_side=$(( $(apdus 0) - idle_apdus ))
+  host_side=0
+  for n in $(grep '"event":"document-signed"' "$ev" | tail -2 | sed -n 's/.*"apdus":\([0-9]*\).*/\1/p'); do host_side=$((host_side + n)); done
+  echo "# figure: APDUs per document on the card side (qscd-sim ctl status, 2 documents, the keypad's VERIFY included): $((card_side / 2))"
+  [ "$card_side" = $((host_side + 2)) ] && ok "card-side APDUs = the host's count + the reader's VERIFY per document ($card_side for 2): the card is not read again per document" ||
+    bad "card side $card_side APDUs, host side $host_side for 2 documents"
   [ "$status" = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM: exit $status: $(tail -3 "$spool.log")"
   [ "$stop_ms" -lt 3000 ] && ok "... promptly (${stop_ms} ms after the PIN)" || bad "stop took ${stop_ms} ms"
   [ "$(listing "$spool/queue")" = ".doc11.txt doc19.txt doc20.txt " ] && ok "the document whose PIN was typed was finished; doc19, doc20 stay queued" ||
