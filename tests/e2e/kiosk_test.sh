@@ -18,7 +18,7 @@ set -uo pipefail
 part=${3:?part: queue or cards}
 [ "${QSCD_READER_NAME:-}" = "QSCD PIN Pad" ] || { echo "run under private_pcscd.sh --pinpad-driver"; exit 1; }
 r0="QSCD PIN Pad 00 00" r1="QSCD PIN Pad 00 01"
-kiosk_pids=()
+kiosk_pids=() kiosk=
 cleanup() {
   local p
   for p in "${kiosk_pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -37,7 +37,11 @@ count() { local n; n=$(grep -c "\"event\":\"$2\"" "$1" 2>/dev/null); echo "${n:-
 # wait_events EVENTS_FILE KIND N [SECS]: until at least N such events (bounded)
 wait_events() {
   local i
-  for ((i = 0; i < ${4:-15} * 20; i++)); do [ "$(count "$1" "$2")" -ge "$3" ] && return 0; sleep 0.05; done
+  for ((i = 0; i < ${4:-15} * 20; i++)); do
+    [ "$(count "$1" "$2")" -ge "$3" ] && return 0
+    kill -0 "$kiosk" 2>/dev/null || { echo "# the kiosk ($kiosk) is not running" >&2; return 1; }
+    sleep 0.05
+  done
   echo "# waited for $3 '$2' events, saw $(count "$1" "$2")" >&2
   return 1
 }
