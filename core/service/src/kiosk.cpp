@@ -117,8 +117,17 @@ struct ReaderView {
     bool held = false;  // refused until the card is removed
     Bytes atr;
     Clock::time_point inserted_at{};
-    std::unique_ptr<Token> token;
     bool first_signed = false;
+    std::size_t apdus = 0;  // sent by the host for the current document
+    // Opened once per insertion and kept for the queue: the key and certificate are read once per card.
+    std::unique_ptr<Token> token;
+    std::unique_ptr<SigningService> service;  // uses token: declared after it, destroyed before it
+    std::vector<Bytes> chain;
+
+    void drop_card() {
+        service.reset();
+        token.reset();
+    }
 };
 
 }  // namespace
@@ -127,8 +136,12 @@ struct Kiosk::State {
     KioskConfig config;
     fs::path queue, done, failed;
     std::unique_ptr<pcsc::Context> context;
-    std::map<std::string, ReaderView> readers;
+    // What every card's signing service uses (set up by the constructor; outlive the readers).
     std::unique_ptr<PinEntry> pin_pad = std::make_unique<ReaderPinPad>();
+    std::unique_ptr<JsonLinesAuditLog> log;
+    std::unique_ptr<RecordingAudit> audit;
+    std::unique_ptr<StopBeforePin> pin;
+    std::map<std::string, ReaderView> readers;
 
     bool stopping() const { return config.stop_requested && config.stop_requested(); }
 
@@ -195,6 +208,7 @@ struct Kiosk::State {
                 emit("reader-removed", {{"reader", e.reader}}, "reader " + e.reader + " is gone", true);
                 break;
             case pcsc::ReaderEventKind::CardInserted:
+                view.drop_card();
                 view = ReaderView{};
                 view.card = true;
                 view.atr = e.atr;
@@ -202,6 +216,7 @@ struct Kiosk::State {
                 identify(e.reader, view);
                 break;
             case pcsc::ReaderEventKind::CardRemoved:
+                view.drop_card();
                 view = ReaderView{};
                 emit("card-removed", {{"reader", e.reader}}, "card removed from " + e.reader);
                 break;
@@ -223,7 +238,7 @@ struct Kiosk::State {
             emit("card-inserted", fields, "card " + info.serial + " (" + (info.card_type.empty() ? info.application : info.card_type) +
                                               ") inserted into " + reader);
         } catch (const Error& e) {
-            view.token.reset();
+            view.drop_card();
             emit("card-inserted", fields, "card inserted into " + reader);
             if (e.code() != ErrorCode::CardRemoved && e.code() != ErrorCode::TransportError) refuse(reader, view, "unusable-card", e.what());
         }
@@ -241,34 +256,34 @@ struct Kiosk::State {
             view.held = true;  // an unusable card was reported when it was inserted
             return;
         }
-        JsonLinesAuditLog log(config.audit_log);
-        RecordingAudit recording(log);
-        PinEntry& source = config.host_pin ? *config.host_pin : *pin_pad;
-        StopBeforePin pin(source, config.stop_requested);
-        std::unique_ptr<SigningService> service;
-        std::vector<Bytes> chain;
-        try {
-            service = std::make_unique<SigningService>(*view.token, recording, pin);
-            if (config.chain && config.format == SignatureFormat::Cades) chain = config.chain(*view.token);
-        } catch (const Error& e) {
-            refuse(reader, view, "no-signature-key", e.what());
-            return;
+        if (!view.service) {
+            try {
+                view.service = std::make_unique<SigningService>(*view.token, *audit, *pin);
+                if (config.chain && config.format == SignatureFormat::Cades) view.chain = config.chain(*view.token);
+            } catch (const Error& e) {
+                view.service.reset();
+                if (e.code() == ErrorCode::CardRemoved || e.code() == ErrorCode::CardReset || e.code() == ErrorCode::TransportError) {
+                    view.drop_card();
+                    view.held = true;  // until pcscd reports the next card
+                    return;
+                }
+                refuse(reader, view, "no-signature-key", e.what());
+                return;
+            }
+            view.token->set_trace([&count = view.apdus](std::string_view line) {
+                if (line.starts_with(">>")) ++count;
+            });
         }
-        std::size_t apdus = 0;
-        view.token->set_trace([&apdus](std::string_view line) {
-            if (line.starts_with(">>")) ++apdus;
-        });
         while (!stopping()) {
             const auto name = next_document();
             if (!name) break;
-            if (!sign_one(reader, view, *service, recording, chain, apdus, *name)) break;
+            if (!sign_one(reader, view, *name)) break;
         }
-        if (view.token) view.token->set_trace({});
     }
 
     // One document; false when the card must not be asked again now.
-    bool sign_one(const std::string& reader, ReaderView& view, SigningService& service, RecordingAudit& audit,
-                  const std::vector<Bytes>& chain, std::size_t& apdus, const std::string& name) {
+    bool sign_one(const std::string& reader, ReaderView& view, const std::string& name) {
+        SigningService& service = *view.service;
         const fs::path document = queue / name, signature = done / signature_name(name);
         std::error_code ec;
         if (fs::exists(signature, ec) && !fs::exists(done / name, ec)) {
@@ -296,10 +311,10 @@ struct Kiosk::State {
         request.format = config.format;
         request.level = config.level;
         request.output = OutputFile{signature, false};
-        request.chain = chain;
-        audit.signed_logged = false;
-        audit.unusable = false;
-        apdus = 0;
+        request.chain = view.chain;
+        audit->signed_logged = false;
+        audit->unusable = false;
+        view.apdus = 0;
         const auto started = Clock::now();
         try {
             const SignOutcome done_outcome = service.sign(request);
@@ -311,7 +326,7 @@ struct Kiosk::State {
                                   {"hash", to_hex(done_outcome.digest, "")},
                                   {"ms", ms_since(started)},
                                   {"ms_since_card", ms_since(view.inserted_at)},
-                                  {"apdus", apdus},
+                                  {"apdus", view.apdus},
                                   {"audit_seq", done_outcome.audit_sequence}};
             if (done_outcome.counter) fields.update({{"counter_before", done_outcome.counter->before}, {"counter_after", done_outcome.counter->after}});
             if (!view.first_signed) fields["first_since_card"] = true;
@@ -323,7 +338,7 @@ struct Kiosk::State {
             emit("document-failed", {{"name", name}, {"code", "io-error"}, {"reason", e.what()}}, name + ": " + e.what(), true);
             return false;
         } catch (const Error& e) {
-            const Judgement j = judge(e, audit, stopping());
+            const Judgement j = judge(e, *audit, stopping());
             nlohmann::json fields{{"name", name}, {"reader", reader}, {"code", j.code}, {"reason", j.reason}, {"ms", ms_since(started)}};
             switch (j.outcome) {
                 case Outcome::Failed:
@@ -341,7 +356,7 @@ struct Kiosk::State {
                     return true;
                 case Outcome::Requeue:
                     emit("document-requeued", fields, name + " stays queued: " + j.reason, true);
-                    if (j.code == "card-lost") view.token.reset();
+                    if (j.code == "card-lost") view.drop_card();
                     if (j.code == "card-lost") view.held = true;  // until pcscd reports the next card
                     return false;
                 case Outcome::RequeueHold:
@@ -378,6 +393,10 @@ Kiosk::Kiosk(KioskConfig config) : state_(std::make_unique<State>()) {
     state_->queue = state_->config.spool / "queue";
     state_->done = state_->config.spool / "done";
     state_->failed = state_->config.spool / "failed";
+    State& s = *state_;
+    s.log = std::make_unique<JsonLinesAuditLog>(s.config.audit_log);
+    s.audit = std::make_unique<RecordingAudit>(*s.log);
+    s.pin = std::make_unique<StopBeforePin>(s.config.host_pin ? *s.config.host_pin : *s.pin_pad, s.config.stop_requested);
 }
 
 Kiosk::~Kiosk() = default;

@@ -52,7 +52,7 @@ struct KioskConfig {
     std::filesystem::path audit_log;
     // How each PIN reaches the card: nullptr = the reader's PIN pad (required: a card in a reader
     // without one is refused and its documents stay queued). Otherwise a host source, asked once per
-    // signature (one PIN per document; a source that keeps PINs must not be used for per-signature keys).
+    // signature (one PIN per document; the kiosk keeps none). Not allowed with SignatureLevel::Qes.
     std::shared_ptr<PinEntry> host_pin;
     // Intermediate certificates to embed for a token's signer (may return none).
     std::function<std::vector<Bytes>(Token&)> chain;
