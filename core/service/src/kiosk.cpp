@@ -115,6 +115,9 @@ Judgement judge(const Error& e, const RecordingAudit& audit, bool stopping) {
 struct ReaderView {
     bool card = false;
     bool held = false;  // refused until the card is removed
+    // The card could not be opened for a passing reason (another program held it for a moment): try
+    // again from this time on, instead of refusing the card until it is removed.
+    std::optional<Clock::time_point> open_again_at;
     Bytes atr;
     Clock::time_point inserted_at{};
     bool first_signed = false;
@@ -224,11 +227,17 @@ struct Kiosk::State {
     }
 
     // Opens the card once per insertion: its driver, serial and type go into the event.
-    void identify(const std::string& reader, ReaderView& view) {
+    void identify(const std::string& reader, ReaderView& view, bool again = false) {
         nlohmann::json fields{{"reader", reader}, {"atr", to_hex(view.atr, "")}};
         try {
             TokenChoice choice;
             choice.reader = reader;
+            // Held exclusively while it is in the reader: no other program can reset or use it between
+            // documents, so the driver keeps what it read (selected application, certificate, the counter
+            // after our own signature) and a signature costs 3 APDUs (docs/security.md, "What a driver
+            // keeps between signatures"). A reset or removal still surfaces as an error on the next call.
+            choice.exclusive = true;
+            view.open_again_at.reset();
             view.token = TokenDirectory().open(choice);
             const TokenInfo info = view.token->info();
             fields.update({{"serial", info.serial},
@@ -239,8 +248,9 @@ struct Kiosk::State {
                                               ") inserted into " + reader);
         } catch (const Error& e) {
             view.drop_card();
-            emit("card-inserted", fields, "card inserted into " + reader);
-            if (e.code() != ErrorCode::CardRemoved && e.code() != ErrorCode::TransportError) refuse(reader, view, "unusable-card", e.what());
+            if (!again) emit("card-inserted", fields, "card inserted into " + reader);
+            if (e.code() == ErrorCode::TransportError) view.open_again_at = Clock::now() + std::chrono::seconds(1);  // e.g. in use by another program
+            else if (e.code() != ErrorCode::CardRemoved) refuse(reader, view, "unusable-card", e.what());
         }
     }
 
@@ -252,8 +262,12 @@ struct Kiosk::State {
 
     // Signs the queue with the card in `reader` until the queue is empty, the card goes, or a stop.
     void serve(const std::string& reader, ReaderView& view) {
+        if (!view.token && view.open_again_at) {
+            if (Clock::now() < *view.open_again_at) return;
+            identify(reader, view, true);
+        }
         if (!view.token) {
-            view.held = true;  // an unusable card was reported when it was inserted
+            if (!view.open_again_at) view.held = true;  // an unusable card was reported when it was inserted
             return;
         }
         if (!view.service) {
