@@ -91,6 +91,9 @@ bool read_at(int fd, std::uint8_t* out, std::size_t size, std::size_t offset) {
 
 // One slot as read from the file: valid when its magic, length and digest hold.
 struct Slot {
+    Slot() = default;
+    Slot(Slot&&) = default;
+    Slot& operator=(Slot&&) = default;
     bool valid = false;
     std::uint64_t sequence = 0;
     std::vector<std::uint8_t> bytes;  // header + image
@@ -122,10 +125,14 @@ bool has_slot_layout(int fd) {
            get_le(header + 8, 4) == FileStorage::kSlotSize;
 }
 
+constexpr int kSlots = FileStorage::kSlots;
+
 // Index of the newest valid slot, -1 if none.
-int newest(const Slot (&slots)[2]) {
-    if (slots[0].valid && (!slots[1].valid || slots[0].sequence > slots[1].sequence)) return 0;
-    return slots[1].valid ? 1 : -1;
+int newest(const Slot (&slots)[kSlots]) {
+    int best = -1;
+    for (int i = 0; i < kSlots; ++i)
+        if (slots[i].valid && (best < 0 || slots[i].sequence > slots[best].sequence)) best = i;
+    return best;
 }
 
 bool write_all(FileOps& ops, int fd, ByteView data) {
@@ -182,7 +189,8 @@ StorageStatus FileStorage::load(std::span<std::uint8_t> buffer, std::size_t& siz
     StorageStatus status = StorageStatus::Ok;
     if (has_slot_layout(fd)) {
         struct stat st {};
-        const Slot slots[2] = {read_slot(fd, 0), read_slot(fd, 1)};
+        Slot slots[kSlots];
+        for (int i = 0; i < kSlots; ++i) slots[i] = read_slot(fd, i);
         const int current = newest(slots);
         // The layout is created whole and never changes size: a shorter or longer file is damaged.
         if (::fstat(fd, &st) != 0) {
@@ -232,7 +240,11 @@ void FileStorage::remove_stray_temps(const std::filesystem::path& dir) {
     }
 }
 
-StorageStatus FileStorage::commit(ByteView image) {
+StorageStatus FileStorage::commit(ByteView image) { return write(image, CommitSync::Now); }
+
+StorageStatus FileStorage::commit_deferred(ByteView image) { return write(image, CommitSync::Deferred); }
+
+StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
     if (image.size() > kSlotSize - kSlotHeaderSize) return StorageStatus::IoError;
     if (!swept_) {
         swept_ = true;
@@ -243,21 +255,44 @@ StorageStatus FileStorage::commit(ByteView image) {
     if (probe < 0 && errno != ENOENT) return StorageStatus::IoError;
     if (probe < 0 || !has_slot_layout(probe)) {
         if (probe >= 0) ::close(probe);
-        return create_layout(image);
+        durable_slot_ = -1;
+        const StorageStatus created = create_layout(image);
+        if (created == StorageStatus::Ok && durability_ == Durability::Full) {
+            durable_slot_ = 0;
+            seen_ = {1, 0, 0};
+        }
+        return created;
     }
-    const Slot slots[2] = {read_slot(probe, 0), read_slot(probe, 1)};
+    Slot slots[kSlots];
+    for (int i = 0; i < kSlots; ++i) slots[i] = read_slot(probe, i);
     struct stat st {};
     const bool whole = ::fstat(probe, &st) == 0 && static_cast<std::size_t>(st.st_size) == kFileSize;
     ::close(probe);
     const int current = newest(slots);
     // Nothing valid to keep, or a damaged file (load() refuses it): refuse rather than guess.
     if (current < 0 || !whole) return StorageStatus::IoError;
-    const int target = 1 - current;
+    std::array<std::uint64_t, kSlots> table{};
+    for (int i = 0; i < kSlots; ++i) table[i] = slots[i].valid ? slots[i].sequence : 0;
+
+    const bool full = durability_ == Durability::Full;
+    const int fd = ops_.open_rw(path_.c_str());
+    if (fd < 0) return StorageStatus::IoError;
+    bool ok = true;
+    // Which slot holds the last durable image is known only if nobody wrote since this object's last
+    // commit; otherwise one fdatasync first makes what is there durable (the newest valid slot).
+    if (durable_slot_ < 0 || table != seen_) {
+        if (full) ok = ops_.fdatasync(fd) == 0;
+        durable_slot_ = current;
+    }
+    // Never the newest valid slot (a torn write falls back to it: the previous image) nor the last durable
+    // one (a power cut falls back to it); with three slots one is always left: the oldest other one.
+    int target = -1;
+    for (int i = 0; i < kSlots; ++i)
+        if (i != current && i != durable_slot_ && (target < 0 || table[i] < table[target])) target = i;
+    const std::uint64_t sequence = slots[current].sequence + 1;
 
     std::vector<std::uint8_t> slot;
-    build_slot(slot, slots[current].sequence + 1, image);
-    const int fd = ops_.open_rw(path_.c_str());
-    bool ok = fd >= 0;
+    build_slot(slot, sequence, image);
     for (std::size_t done = 0; ok && done < slot.size();) {
         const ssize_t n = ops_.pwrite(fd, slot.data() + done, slot.size() - done,
                                       static_cast<off_t>(slot_offset(target) + done));
@@ -267,11 +302,18 @@ StorageStatus FileStorage::commit(ByteView image) {
     }
     crypto::zeroize(slot.data(), slot.size());
     // The file's size and blocks never change after its creation: fdatasync flushes the data alone.
-    const bool full = durability_ == Durability::Full;
-    if (ok && full) ok = ops_.fdatasync(fd) == 0;
-    if (fd < 0) return StorageStatus::IoError;
+    const bool synced = ok && full && sync == CommitSync::Now;
+    if (synced) ok = ops_.fdatasync(fd) == 0;
     const bool closed = ops_.close(fd) == 0;  // after a good fdatasync the image is durable whatever close says
-    return ok && (full || closed) ? StorageStatus::Ok : StorageStatus::IoError;
+    ok = ok && (synced || closed);
+    if (!ok) {
+        durable_slot_ = -1;  // what the failed call left is not known: the next commit syncs first
+        return StorageStatus::IoError;
+    }
+    table[target] = sequence;
+    seen_ = table;
+    if (synced) durable_slot_ = target;
+    return StorageStatus::Ok;
 }
 
 StorageStatus FileStorage::create_layout(ByteView image) {
