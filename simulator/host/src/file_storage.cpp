@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -117,6 +118,14 @@ Slot read_slot(int fd, int index) {
     return s;
 }
 
+// The sequence a slot's header claims (0: no slot header), before any check of its digest.
+std::uint64_t claimed_sequence(int fd, int index) {
+    std::uint8_t header[FileStorage::kSlotHeaderSize];
+    if (!read_at(fd, header, sizeof header, slot_offset(index))) return 0;
+    if (!std::equal(std::begin(kSlotMagic), std::end(kSlotMagic), header + kDigestSize)) return 0;
+    return get_le(header + kDigestSize + 8, 8);
+}
+
 // Whether the open file is in the slot layout (its header block is written once, before the rename).
 bool has_slot_layout(int fd) {
     std::uint8_t header[12];
@@ -127,12 +136,26 @@ bool has_slot_layout(int fd) {
 
 constexpr int kSlots = FileStorage::kSlots;
 
-// Index of the newest valid slot, -1 if none.
-int newest(const Slot (&slots)[kSlots]) {
-    int best = -1;
-    for (int i = 0; i < kSlots; ++i)
-        if (slots[i].valid && (best < 0 || slots[i].sequence > slots[best].sequence)) best = i;
-    return best;
+using Table = std::array<std::uint64_t, kSlots>;
+
+Table claimed_table(int fd) {
+    Table t{};
+    for (int i = 0; i < kSlots; ++i) t[i] = claimed_sequence(fd, i);
+    return t;
+}
+
+// The newest valid slot, read whole into `slot` (-1 if none): slots are checked from the highest claimed
+// sequence down, so usually one digest is computed.
+int newest_valid(int fd, const Table& claimed, Slot& slot) {
+    std::array<int, kSlots> order{};
+    for (int i = 0; i < kSlots; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return claimed[a] > claimed[b]; });
+    for (int i : order) {
+        if (claimed[i] == 0) break;
+        slot = read_slot(fd, i);
+        if (slot.valid) return i;
+    }
+    return -1;
 }
 
 bool write_all(FileOps& ops, int fd, ByteView data) {
@@ -189,18 +212,17 @@ StorageStatus FileStorage::load(std::span<std::uint8_t> buffer, std::size_t& siz
     StorageStatus status = StorageStatus::Ok;
     if (has_slot_layout(fd)) {
         struct stat st {};
-        Slot slots[kSlots];
-        for (int i = 0; i < kSlots; ++i) slots[i] = read_slot(fd, i);
-        const int current = newest(slots);
+        Slot newest;
+        const int current = newest_valid(fd, claimed_table(fd), newest);
         // The layout is created whole and never changes size: a shorter or longer file is damaged.
         if (::fstat(fd, &st) != 0) {
             status = StorageStatus::IoError;
         } else if (current < 0 || static_cast<std::size_t>(st.st_size) != kFileSize) {
             status = StorageStatus::Corrupted;
-        } else if (slots[current].image().size() > buffer.size()) {
+        } else if (newest.image().size() > buffer.size()) {
             status = StorageStatus::TooLarge;
         } else {
-            const ByteView image = slots[current].image();
+            const ByteView image = newest.image();
             std::copy(image.begin(), image.end(), buffer.begin());
             size = image.size();
         }
@@ -257,22 +279,27 @@ StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
         if (probe >= 0) ::close(probe);
         durable_slot_ = -1;
         const StorageStatus created = create_layout(image);
+        written_slot_ = -1;
         if (created == StorageStatus::Ok && durability_ == Durability::Full) {
-            durable_slot_ = 0;
+            durable_slot_ = written_slot_ = 0;
             seen_ = {1, 0, 0};
         }
         return created;
     }
-    Slot slots[kSlots];
-    for (int i = 0; i < kSlots; ++i) slots[i] = read_slot(probe, i);
+    Table table = claimed_table(probe);
+    int current = -1;
+    if (durable_slot_ >= 0 && written_slot_ >= 0 && table == seen_) {
+        // Nobody wrote since this object's last commit, which wrote its slot whole: it is the newest.
+        current = written_slot_;
+    } else {
+        Slot newest;
+        current = newest_valid(probe, table, newest);
+    }
     struct stat st {};
     const bool whole = ::fstat(probe, &st) == 0 && static_cast<std::size_t>(st.st_size) == kFileSize;
     ::close(probe);
-    const int current = newest(slots);
     // Nothing valid to keep, or a damaged file (load() refuses it): refuse rather than guess.
     if (current < 0 || !whole) return StorageStatus::IoError;
-    std::array<std::uint64_t, kSlots> table{};
-    for (int i = 0; i < kSlots; ++i) table[i] = slots[i].valid ? slots[i].sequence : 0;
 
     const bool full = durability_ == Durability::Full;
     const int fd = ops_.open_rw(path_.c_str());
@@ -289,7 +316,7 @@ StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
     int target = -1;
     for (int i = 0; i < kSlots; ++i)
         if (i != current && i != durable_slot_ && (target < 0 || table[i] < table[target])) target = i;
-    const std::uint64_t sequence = slots[current].sequence + 1;
+    const std::uint64_t sequence = table[current] + 1;
 
     std::vector<std::uint8_t> slot;
     build_slot(slot, sequence, image);
@@ -307,11 +334,12 @@ StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
     const bool closed = ops_.close(fd) == 0;  // after a good fdatasync the image is durable whatever close says
     ok = ok && (synced || closed);
     if (!ok) {
-        durable_slot_ = -1;  // what the failed call left is not known: the next commit syncs first
+        durable_slot_ = written_slot_ = -1;  // what the failed call left is not known: the next commit syncs first
         return StorageStatus::IoError;
     }
     table[target] = sequence;
     seen_ = table;
+    written_slot_ = target;
     if (synced) durable_slot_ = target;
     return StorageStatus::Ok;
 }
