@@ -199,7 +199,7 @@ TEST_CASE("storage: a commit to the slot layout is one pwrite and one fdatasync 
     REQUIRE(count_temps(tmp.path) == 0);
 }
 
-TEST_CASE("storage: deferred commits survive a process crash; a power cut falls back at most to the last durable image") {
+TEST_CASE("storage: deferred commits survive a process crash, a power cut falls back at most to the last durable image") {
     const Images im = make_images();  // old: durable; new, third: deferred one after the other
     TempDir tmp;
     const fs::path path = tmp.path / "card.qscdsim";
