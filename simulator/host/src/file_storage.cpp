@@ -118,11 +118,14 @@ Slot read_slot(int fd, int index) {
     return s;
 }
 
-// The sequence a slot's header claims (0: no slot header), before any check of its digest.
-std::uint64_t claimed_sequence(int fd, int index) {
+// The sequence a slot's header claims (0: no slot header), before any check of its digest; `tag`: the
+// digest's first 8 bytes (two writes of one sequence differ there).
+std::uint64_t claimed_sequence(int fd, int index, std::uint64_t& tag) {
     std::uint8_t header[FileStorage::kSlotHeaderSize];
+    tag = 0;
     if (!read_at(fd, header, sizeof header, slot_offset(index))) return 0;
     if (!std::equal(std::begin(kSlotMagic), std::end(kSlotMagic), header + kDigestSize)) return 0;
+    tag = get_le(header, 8);
     return get_le(header + kDigestSize + 8, 8);
 }
 
@@ -138,9 +141,10 @@ constexpr int kSlots = FileStorage::kSlots;
 
 using Table = std::array<std::uint64_t, kSlots>;
 
-Table claimed_table(int fd) {
-    Table t{};
-    for (int i = 0; i < kSlots; ++i) t[i] = claimed_sequence(fd, i);
+Table claimed_table(int fd, Table* tags = nullptr) {
+    Table t{}, g{};
+    for (int i = 0; i < kSlots; ++i) t[i] = claimed_sequence(fd, i, g[i]);
+    if (tags) *tags = g;
     return t;
 }
 
@@ -281,14 +285,20 @@ StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
         const StorageStatus created = create_layout(image);
         written_slot_ = -1;
         if (created == StorageStatus::Ok && durability_ == Durability::Full) {
-            durable_slot_ = written_slot_ = 0;
-            seen_ = {1, 0, 0};
+            const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);  // what this object just made durable
+            if (fd >= 0) {
+                seen_ = claimed_table(fd, &seen_tags_);
+                durable_slot_ = written_slot_ = 0;
+                ::close(fd);
+            }
         }
         return created;
     }
-    Table table = claimed_table(probe);
+    Table tags{};
+    Table table = claimed_table(probe, &tags);
+    const bool unchanged = table == seen_ && tags == seen_tags_;
     int current = -1;
-    if (durable_slot_ >= 0 && written_slot_ >= 0 && table == seen_) {
+    if (durable_slot_ >= 0 && written_slot_ >= 0 && unchanged) {
         // Nobody wrote since this object's last commit, which wrote its slot whole: it is the newest.
         current = written_slot_;
     } else {
@@ -307,7 +317,7 @@ StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
     bool ok = true;
     // Which slot holds the last durable image is known only if nobody wrote since this object's last
     // commit; otherwise one fdatasync first makes what is there durable (the newest valid slot).
-    if (durable_slot_ < 0 || table != seen_) {
+    if (durable_slot_ < 0 || !unchanged) {
         if (full) ok = ops_.fdatasync(fd) == 0;
         durable_slot_ = current;
     }
@@ -320,6 +330,8 @@ StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
 
     std::vector<std::uint8_t> slot;
     build_slot(slot, sequence, image);
+    std::array<std::uint8_t, 8> slot_tag{};
+    std::copy_n(slot.begin(), slot_tag.size(), slot_tag.begin());
     for (std::size_t done = 0; ok && done < slot.size();) {
         const ssize_t n = ops_.pwrite(fd, slot.data() + done, slot.size() - done,
                                       static_cast<off_t>(slot_offset(target) + done));
@@ -338,7 +350,9 @@ StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
         return StorageStatus::IoError;
     }
     table[target] = sequence;
+    tags[target] = get_le(slot_tag.data(), 8);
     seen_ = table;
+    seen_tags_ = tags;
     written_slot_ = target;
     if (synced) durable_slot_ = target;
     return StorageStatus::Ok;

@@ -108,7 +108,8 @@ private:
     bool swept_ = false;
     int durable_slot_ = -1;                   // the slot this object last made durable, -1: not known
     int written_slot_ = -1;                   // the slot of this object's last commit
-    std::array<std::uint64_t, kSlots> seen_{};  // slot sequences (0: invalid) after this object's last commit
+    std::array<std::uint64_t, kSlots> seen_{};       // slot sequences (0: none) after this object's last commit
+    std::array<std::uint64_t, kSlots> seen_tags_{};  // and the first 8 bytes of their digests
 };
 
 }  // namespace qscd::sim
