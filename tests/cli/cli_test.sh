@@ -129,8 +129,8 @@ lacks "trace hides the PIN" "31 33 35 37 39 31"
 
 # A corrupted state file is reported, not rewritten
 cp "$QSCD_SIM_DIR/bob.qscdsim" "$work/bob.backup"
-# a byte of the image in both slots (header block 4096, slot 36864, slot header 64: file_storage.hpp)
-for at in 4170 41034; do
+# a byte of the image in each of the three slots (header block 4096, slot 36864, slot header 64: file_storage.hpp)
+for at in 4170 41034 77898; do
   printf '\xff' | dd of="$QSCD_SIM_DIR/bob.qscdsim" bs=1 seek=$at conv=notrunc status=none
 done
 sum_before=$(sha256sum < "$QSCD_SIM_DIR/bob.qscdsim")

@@ -91,7 +91,7 @@ TEST_CASE("torn VERIFY: a wrong guess cut at any storage call never yields an ex
     }
     std::printf("torn VERIFY: %zu cut guesses (4 commands x 3 try counts x 12 loss models): %zu revealed nothing "
                 "and kept the try, %zu revealed nothing and spent it, 0 revealed without spending; "
-                "%zu guesses revealed (uncut, or cut after the directory fsync) and spent one try each\n",
+                "%zu guesses revealed (uncut, or cut after the sync) and spent one try each\n",
                 trials, hidden_kept, hidden_spent, revealed);
     CHECK(hidden_kept > 0);
     CHECK(hidden_spent > 0);

@@ -275,10 +275,10 @@ TEST_CASE("a corrupted state file gives a clear error and is left untouched", "[
     };
     const Bytes good = read_all();
 
-    SECTION("flipped byte") {  // in the image of both slots of the layout (qscd/sim/file_storage.hpp)
+    SECTION("flipped byte") {  // in the image of every slot of the layout (qscd/sim/file_storage.hpp)
         using qscd::sim::FileStorage;
         Bytes bad = good;
-        for (std::size_t slot = 0; slot < 2; ++slot)
+        for (std::size_t slot = 0; slot < static_cast<std::size_t>(FileStorage::kSlots); ++slot)
             bad[FileStorage::kFileHeaderSize + slot * FileStorage::kSlotSize + FileStorage::kSlotHeaderSize + 10] ^= 0x01;
         write_all(bad);
         CHECK(error_code_of([&] { OpenPgpToken t(store.open("card"), "card"); }) == ErrorCode::StateCorrupted);

@@ -342,10 +342,10 @@ TEST_CASE("sim corrupted, truncated, bad-magic and bad-version files are refused
     Bytes version = good;
     version[8] = 9;
     expect_refused(version, StateError::UnknownVersion);
-    // The slot layout: a damaged copy falls back to the other one (a torn write gives the previous state),
-    // both damaged, or a file of another size, is refused.
+    // The slot layout: a damaged copy falls back to an older one (a torn write gives the previous state),
+    // every copy damaged, or a file of another size, is refused.
     Bytes both = layout;
-    for (std::size_t slot = 0; slot < 2; ++slot)
+    for (std::size_t slot = 0; slot < static_cast<std::size_t>(FileStorage::kSlots); ++slot)
         both[FileStorage::kFileHeaderSize + slot * FileStorage::kSlotSize + FileStorage::kSlotHeaderSize + 10] ^= 0x01;
     expect_refused(both, StateError::Corrupted);
     expect_refused(Bytes(layout.begin(), layout.end() - 40), StateError::Corrupted);

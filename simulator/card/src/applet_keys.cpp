@@ -198,9 +198,12 @@ ApduReply OpenPgpApplet::pso(const ApduCommand& c, std::span<std::uint8_t> out) 
     if (!keys_[kSlotSig].ready()) return sw_only(kNotFound);
     ApduReply reply = sign_with(kSlotSig, c.data, out);
     if (reply.sw != kOk) return reply;
-    // §8.2: count the signature (saturating at FFFFFF) and persist before releasing it.
+    // §8.2: count the signature (saturating at FFFFFF) and persist before releasing it. With PW1 valid for one
+    // signature (C4 = 00) a VERIFY precedes every PSO:CDS, and its durable decrement carries this count to
+    // the disk: the count is written Deferred, so a power cut can lose at most the last signature's count.
+    // With PW1 valid for several signatures nothing else would carry it: durable.
     if (state_.signature_counter < 0xFFFFFF) ++state_.signature_counter;
-    if (!commit()) {
+    if (!commit(state_.pw1_policy == 0x00 ? CommitSync::Deferred : CommitSync::Now)) {
         crypto::zeroize(out.data(), reply.length);
         return sw_only(kMemoryFailure);
     }

@@ -13,7 +13,8 @@ bool OpenPgpApplet::set_secret(PinRecord& record, ByteView secret) {
 
 // The shared PIN object (pin_object.hpp) with the OpenPGP status words: a wrong PIN is 6982 (§6.2).
 std::uint16_t OpenPgpApplet::check_secret(PinRecord& record, ByteView secret) {
-    const CommitHook hook{[](void* self) { return static_cast<OpenPgpApplet*>(self)->commit(); }, this};
+    const CommitHook hook{[](void* self, CommitSync sync) { return static_cast<OpenPgpApplet*>(self)->commit(sync); },
+                          this};
     switch (pin_check(record, secret, kPinMaxRetries, options_.pin_iterations, random_, hook)) {
         case PinCheck::Ok: return kOk;
         case PinCheck::Wrong: return kSecurity;

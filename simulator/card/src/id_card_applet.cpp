@@ -60,8 +60,8 @@ bool IdCardApplet::parse_keys() {
     return load_private_keys(keys_, [&](std::size_t i) { return state_.keys[i].view(); }, random_);
 }
 
-bool IdCardApplet::commit() {
-    const bool ok = commit_applet_state(storage_, image_, [&](std::span<std::uint8_t> out) {
+bool IdCardApplet::commit(CommitSync sync) {
+    const bool ok = commit_applet_state(storage_, image_, sync, [&](std::span<std::uint8_t> out) {
                         return serialize_id_state(state_, generation_ + 1, out);
                     }) == StorageStatus::Ok;
     if (!ok) {
@@ -134,8 +134,9 @@ StorageStatus IdCardApplet::format(const std::array<std::uint8_t, 4>& serial) {
         state_.files[i].assign(number);
     }
     for (auto& key : keys_) key.clear();
-    const StorageStatus st = commit_applet_state(
-        storage_, image_, [&](std::span<std::uint8_t> out) { return serialize_id_state(state_, generation_ + 1, out); });
+    const StorageStatus st = commit_applet_state(storage_, image_, CommitSync::Now, [&](std::span<std::uint8_t> out) {
+        return serialize_id_state(state_, generation_ + 1, out);
+    });
     if (st != StorageStatus::Ok) {
         (void)reload();  // memory never runs ahead of storage: the stored state, if any
         return st;
@@ -357,7 +358,8 @@ bool IdCardApplet::parse_pin_block(std::size_t pin, ByteView block, ByteView& di
 }
 
 ApduReply IdCardApplet::check_pin(std::size_t pin, ByteView digits) {
-    const CommitHook hook{[](void* self) { return static_cast<IdCardApplet*>(self)->commit(); }, this};
+    const CommitHook hook{[](void* self, CommitSync sync) { return static_cast<IdCardApplet*>(self)->commit(sync); },
+                          this};
     verified_[pin] = false;
     switch (pin_check(state_.pins[pin], digits, profile_->pins[pin].max_tries, options_.pin_iterations, random_,
                       hook)) {

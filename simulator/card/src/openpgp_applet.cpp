@@ -54,8 +54,9 @@ void OpenPgpApplet::factory_defaults(const std::array<std::uint8_t, 4>& serial) 
 StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
     factory_defaults(serial);
     for (auto& key : keys_) key.clear();
-    const StorageStatus st = commit_applet_state(
-        storage_, image_, [&](std::span<std::uint8_t> out) { return serialize_state(state_, generation_ + 1, out); });
+    const StorageStatus st = commit_applet_state(storage_, image_, CommitSync::Now, [&](std::span<std::uint8_t> out) {
+        return serialize_state(state_, generation_ + 1, out);
+    });
     if (st != StorageStatus::Ok) {
         (void)reload();  // memory never runs ahead of storage: the stored state, if any
         return st;
@@ -66,8 +67,8 @@ StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
     return StorageStatus::Ok;
 }
 
-bool OpenPgpApplet::commit() {
-    const bool ok = commit_applet_state(storage_, image_, [&](std::span<std::uint8_t> out) {
+bool OpenPgpApplet::commit(CommitSync sync) {
+    const bool ok = commit_applet_state(storage_, image_, sync, [&](std::span<std::uint8_t> out) {
                         return serialize_state(state_, generation_ + 1, out);
                     }) == StorageStatus::Ok;
     if (!ok) {

@@ -30,7 +30,7 @@ PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, s
     if (record.iterations != iterations && !pin_set(record, secret, iterations, max_tries, random))
         return PinCheck::MemoryFailure;  // (the KDF failed: nothing changed, the decrement stays committed)
     record.retries = max_tries;
-    if (!commit()) return PinCheck::MemoryFailure;
+    if (!commit(CommitSync::Deferred)) return PinCheck::MemoryFailure;
     return PinCheck::Ok;
 }
 

@@ -181,10 +181,12 @@ bool load_private_keys(std::array<crypto::Key, NKeys>& keys, DerOf&& der_of, Ran
 // Serialises the applet's state (`serialize(std::span<std::uint8_t>)` returns the image size, 0 if it does not
 // fit) into the card's image buffer, commits it and wipes the buffer (it holds PIN verifiers and private keys).
 template <class Serialize>
-StorageStatus commit_applet_state(Storage& storage, std::span<std::uint8_t> image, Serialize&& serialize) {
+StorageStatus commit_applet_state(Storage& storage, std::span<std::uint8_t> image, CommitSync sync,
+                                  Serialize&& serialize) {
     const std::size_t n = serialize(image);
     if (n == 0) return StorageStatus::IoError;
-    const StorageStatus st = storage.commit(ByteView(image.data(), n));
+    const ByteView written(image.data(), n);
+    const StorageStatus st = sync == CommitSync::Now ? storage.commit(written) : storage.commit_deferred(written);
     crypto::zeroize(image.data(), n);
     return st;
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -91,6 +92,9 @@ bool read_at(int fd, std::uint8_t* out, std::size_t size, std::size_t offset) {
 
 // One slot as read from the file: valid when its magic, length and digest hold.
 struct Slot {
+    Slot() = default;
+    Slot(Slot&&) = default;
+    Slot& operator=(Slot&&) = default;
     bool valid = false;
     std::uint64_t sequence = 0;
     std::vector<std::uint8_t> bytes;  // header + image
@@ -114,6 +118,17 @@ Slot read_slot(int fd, int index) {
     return s;
 }
 
+// The sequence a slot's header claims (0: no slot header), before any check of its digest; `tag`: the
+// digest's first 8 bytes (two writes of one sequence differ there).
+std::uint64_t claimed_sequence(int fd, int index, std::uint64_t& tag) {
+    std::uint8_t header[FileStorage::kSlotHeaderSize];
+    tag = 0;
+    if (!read_at(fd, header, sizeof header, slot_offset(index))) return 0;
+    if (!std::equal(std::begin(kSlotMagic), std::end(kSlotMagic), header + kDigestSize)) return 0;
+    tag = get_le(header, 8);
+    return get_le(header + kDigestSize + 8, 8);
+}
+
 // Whether the open file is in the slot layout (its header block is written once, before the rename).
 bool has_slot_layout(int fd) {
     std::uint8_t header[12];
@@ -122,10 +137,29 @@ bool has_slot_layout(int fd) {
            get_le(header + 8, 4) == FileStorage::kSlotSize;
 }
 
-// Index of the newest valid slot, -1 if none.
-int newest(const Slot (&slots)[2]) {
-    if (slots[0].valid && (!slots[1].valid || slots[0].sequence > slots[1].sequence)) return 0;
-    return slots[1].valid ? 1 : -1;
+constexpr int kSlots = FileStorage::kSlots;
+
+using Table = std::array<std::uint64_t, kSlots>;
+
+Table claimed_table(int fd, Table* tags = nullptr) {
+    Table t{}, g{};
+    for (int i = 0; i < kSlots; ++i) t[i] = claimed_sequence(fd, i, g[i]);
+    if (tags) *tags = g;
+    return t;
+}
+
+// The newest valid slot, read whole into `slot` (-1 if none): slots are checked from the highest claimed
+// sequence down, so usually one digest is computed.
+int newest_valid(int fd, const Table& claimed, Slot& slot) {
+    std::array<int, kSlots> order{};
+    for (int i = 0; i < kSlots; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return claimed[a] > claimed[b]; });
+    for (int i : order) {
+        if (claimed[i] == 0) break;
+        slot = read_slot(fd, i);
+        if (slot.valid) return i;
+    }
+    return -1;
 }
 
 bool write_all(FileOps& ops, int fd, ByteView data) {
@@ -182,17 +216,17 @@ StorageStatus FileStorage::load(std::span<std::uint8_t> buffer, std::size_t& siz
     StorageStatus status = StorageStatus::Ok;
     if (has_slot_layout(fd)) {
         struct stat st {};
-        const Slot slots[2] = {read_slot(fd, 0), read_slot(fd, 1)};
-        const int current = newest(slots);
+        Slot newest;
+        const int current = newest_valid(fd, claimed_table(fd), newest);
         // The layout is created whole and never changes size: a shorter or longer file is damaged.
         if (::fstat(fd, &st) != 0) {
             status = StorageStatus::IoError;
         } else if (current < 0 || static_cast<std::size_t>(st.st_size) != kFileSize) {
             status = StorageStatus::Corrupted;
-        } else if (slots[current].image().size() > buffer.size()) {
+        } else if (newest.image().size() > buffer.size()) {
             status = StorageStatus::TooLarge;
         } else {
-            const ByteView image = slots[current].image();
+            const ByteView image = newest.image();
             std::copy(image.begin(), image.end(), buffer.begin());
             size = image.size();
         }
@@ -232,7 +266,11 @@ void FileStorage::remove_stray_temps(const std::filesystem::path& dir) {
     }
 }
 
-StorageStatus FileStorage::commit(ByteView image) {
+StorageStatus FileStorage::commit(ByteView image) { return write(image, CommitSync::Now); }
+
+StorageStatus FileStorage::commit_deferred(ByteView image) { return write(image, CommitSync::Deferred); }
+
+StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
     if (image.size() > kSlotSize - kSlotHeaderSize) return StorageStatus::IoError;
     if (!swept_) {
         swept_ = true;
@@ -243,21 +281,57 @@ StorageStatus FileStorage::commit(ByteView image) {
     if (probe < 0 && errno != ENOENT) return StorageStatus::IoError;
     if (probe < 0 || !has_slot_layout(probe)) {
         if (probe >= 0) ::close(probe);
-        return create_layout(image);
+        durable_slot_ = -1;
+        const StorageStatus created = create_layout(image);
+        written_slot_ = -1;
+        if (created == StorageStatus::Ok && durability_ == Durability::Full) {
+            const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);  // what this object just made durable
+            if (fd >= 0) {
+                seen_ = claimed_table(fd, &seen_tags_);
+                durable_slot_ = written_slot_ = 0;
+                ::close(fd);
+            }
+        }
+        return created;
     }
-    const Slot slots[2] = {read_slot(probe, 0), read_slot(probe, 1)};
+    Table tags{};
+    Table table = claimed_table(probe, &tags);
+    const bool unchanged = table == seen_ && tags == seen_tags_;
+    int current = -1;
+    if (durable_slot_ >= 0 && written_slot_ >= 0 && unchanged) {
+        // Nobody wrote since this object's last commit, which wrote its slot whole: it is the newest.
+        current = written_slot_;
+    } else {
+        Slot newest;
+        current = newest_valid(probe, table, newest);
+    }
     struct stat st {};
     const bool whole = ::fstat(probe, &st) == 0 && static_cast<std::size_t>(st.st_size) == kFileSize;
     ::close(probe);
-    const int current = newest(slots);
     // Nothing valid to keep, or a damaged file (load() refuses it): refuse rather than guess.
     if (current < 0 || !whole) return StorageStatus::IoError;
-    const int target = 1 - current;
+
+    const bool full = durability_ == Durability::Full;
+    const int fd = ops_.open_rw(path_.c_str());
+    if (fd < 0) return StorageStatus::IoError;
+    bool ok = true;
+    // Which slot holds the last durable image is known only if nobody wrote since this object's last
+    // commit; otherwise one fdatasync first makes what is there durable (the newest valid slot).
+    if (durable_slot_ < 0 || !unchanged) {
+        if (full) ok = ops_.fdatasync(fd) == 0;
+        durable_slot_ = current;
+    }
+    // Never the newest valid slot (a torn write falls back to it: the previous image) nor the last durable
+    // one (a power cut falls back to it); with three slots one is always left: the oldest other one.
+    int target = -1;
+    for (int i = 0; i < kSlots; ++i)
+        if (i != current && i != durable_slot_ && (target < 0 || table[i] < table[target])) target = i;
+    const std::uint64_t sequence = table[current] + 1;
 
     std::vector<std::uint8_t> slot;
-    build_slot(slot, slots[current].sequence + 1, image);
-    const int fd = ops_.open_rw(path_.c_str());
-    bool ok = fd >= 0;
+    build_slot(slot, sequence, image);
+    std::array<std::uint8_t, 8> slot_tag{};
+    std::copy_n(slot.begin(), slot_tag.size(), slot_tag.begin());
     for (std::size_t done = 0; ok && done < slot.size();) {
         const ssize_t n = ops_.pwrite(fd, slot.data() + done, slot.size() - done,
                                       static_cast<off_t>(slot_offset(target) + done));
@@ -267,11 +341,21 @@ StorageStatus FileStorage::commit(ByteView image) {
     }
     crypto::zeroize(slot.data(), slot.size());
     // The file's size and blocks never change after its creation: fdatasync flushes the data alone.
-    const bool full = durability_ == Durability::Full;
-    if (ok && full) ok = ops_.fdatasync(fd) == 0;
-    if (fd < 0) return StorageStatus::IoError;
+    const bool synced = ok && full && sync == CommitSync::Now;
+    if (synced) ok = ops_.fdatasync(fd) == 0;
     const bool closed = ops_.close(fd) == 0;  // after a good fdatasync the image is durable whatever close says
-    return ok && (full || closed) ? StorageStatus::Ok : StorageStatus::IoError;
+    ok = ok && (synced || closed);
+    if (!ok) {
+        durable_slot_ = written_slot_ = -1;  // what the failed call left is not known: the next commit syncs first
+        return StorageStatus::IoError;
+    }
+    table[target] = sequence;
+    tags[target] = get_le(slot_tag.data(), 8);
+    seen_ = table;
+    seen_tags_ = tags;
+    written_slot_ = target;
+    if (synced) durable_slot_ = target;
+    return StorageStatus::Ok;
 }
 
 StorageStatus FileStorage::create_layout(ByteView image) {

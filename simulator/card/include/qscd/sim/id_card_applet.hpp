@@ -83,7 +83,8 @@ private:
     std::size_t write_public_key(std::size_t key, std::span<std::uint8_t> out);
     std::size_t write_rsa_public_key(std::size_t key, std::span<std::uint8_t> out);
 
-    bool commit();
+    // Writes the state (a failed write reloads the stored one). Deferred: see pin_check.
+    bool commit(CommitSync sync = CommitSync::Now);
     bool reload();
     bool parse_keys();
 

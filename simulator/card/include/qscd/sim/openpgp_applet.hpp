@@ -71,7 +71,8 @@ private:
 
     std::uint16_t check_secret(PinRecord& record, ByteView secret);
     bool set_secret(PinRecord& record, ByteView secret);
-    bool commit();
+    // Writes the state (a failed write reloads the stored one). Deferred: see pin_check and pso().
+    bool commit(CommitSync sync = CommitSync::Now);
     bool reload();
     void factory_defaults(const std::array<std::uint8_t, 4>& serial);
     bool parse_keys();

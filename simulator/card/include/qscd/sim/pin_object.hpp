@@ -31,9 +31,9 @@ struct PinRecord {
 
 // How an applet persists its state: commit() writes the working copy, or rolls it back and returns false.
 struct CommitHook {
-    bool (*commit)(void* applet) = nullptr;
+    bool (*commit)(void* applet, CommitSync sync) = nullptr;
     void* applet = nullptr;
-    bool operator()() const { return commit(applet); }
+    bool operator()(CommitSync sync = CommitSync::Now) const { return commit(applet, sync); }
 };
 
 enum class PinCheck : std::uint8_t {
@@ -45,7 +45,9 @@ enum class PinCheck : std::uint8_t {
 
 // Sets a new value with a fresh salt and `max_tries` tries (not committed). False if the KDF failed.
 bool pin_set(PinRecord& record, ByteView secret, std::uint32_t iterations, std::uint8_t max_tries, Random& random);
-// Compares `secret` with the record: decrement + commit, compare (constant time), reset + commit on success.
+// Compares `secret` with the record: decrement + commit (durable: CommitSync::Now), compare (constant time),
+// reset + commit on success. The reset's commit is Deferred: a power cut before the applet's next durable
+// commit may bring back the decremented counter (one try fewer, never one more; docs/security.md).
 // On success a record whose iteration count is not `iterations` is re-derived with it and a fresh salt, in
 // the same commit as the reset (the migration of old records; no extra write).
 PinCheck pin_check(PinRecord& record, ByteView secret, std::uint8_t max_tries, std::uint32_t iterations,

@@ -22,13 +22,24 @@ enum class StorageStatus : std::uint8_t {
                 // written but its durability could not be confirmed (directory fsync failed)
 };
 
+// How soon a commit of the card must survive a power cut.
+enum class CommitSync : std::uint8_t {
+    Now,       // durable before commit returns (Storage::commit)
+    Deferred,  // atomic, may be lost to a power cut until the next Now commit (Storage::commit_deferred)
+};
+
 // Persistent memory ("EEPROM"): the whole state image is loaded and committed at once.
 class Storage {
 public:
     // Copies the stored image into `buffer`; `size` receives its length. Never modifies the store.
     virtual StorageStatus load(std::span<std::uint8_t> buffer, std::size_t& size) = 0;
-    // Replaces the stored image atomically: afterwards either the old or the new image is stored.
+    // Replaces the stored image atomically and durably: afterwards either the old or the new image is
+    // stored, and once it returned Ok the new one survives a power cut.
     virtual StorageStatus commit(ByteView image) = 0;
+    // Replaces the stored image atomically; a power cut before the next commit() may bring back the image
+    // of the last commit() instead (never anything else). The card uses it only where that loss is the
+    // safe direction (docs/security.md). A store without cheaper writes keeps this default: durable.
+    virtual StorageStatus commit_deferred(ByteView image) { return commit(image); }
 
 protected:
     ~Storage() = default;
