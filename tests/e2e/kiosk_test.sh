@@ -221,7 +221,8 @@ if [ "$part" = cards ]; then
 
   # ---- d: an Estonian ID card (PIN2 from a descriptor) and an OpenPGP card (PIN pad), one kiosk per reader --
   expect 0 "qscd sim create --card estonian-id" -- "$qscd" sim create --card estonian-id --name est --holder "Mari Maasikas"
-  sim_ctl remove 1 >/dev/null; sim_ctl insert 1 est >/dev/null || bad "est not inserted"
+  sim_ctl remove 1 >/dev/null; wait_card 1 absent  # bob out for good before the kiosk can see the slot
+  sim_ctl insert 1 est >/dev/null || bad "est not inserted"
   wait_card 1 present
   id_spool="$QSCD_E2E_DIR/id"
   queue "$id_spool" id1.pdf id2.pdf id3.pdf
