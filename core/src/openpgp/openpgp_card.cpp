@@ -308,13 +308,21 @@ void OpenPgpCard::verify(Password password, const Pin& pin) {
         throw_secret_refused(*this, r.sw, password == Password::Pw3 ? Secret::AdminPin : Secret::UserPin, "VERIFY");
 }
 
-void OpenPgpCard::verify_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length) {
-    // [§6.2] plain bytes, no padding: the reader puts the digits after the header and sets Lc.
+namespace {
+// [§6.2, §6.3] An OpenPGP PIN is its plain bytes, no padding: the reader puts the digits typed after the
+// command header and sets Lc.
+PinPadFormat variable_length_ascii(std::size_t min_length, std::size_t max_length) {
     PinPadFormat format;
     format.encoding = PinPadFormat::Encoding::Ascii;
     format.block_bytes = 0;
     format.min_digits = static_cast<std::uint8_t>(std::min<std::size_t>(min_length, 0xFF));
     format.max_digits = static_cast<std::uint8_t>(std::min<std::size_t>(max_length, 0xFF));
+    return format;
+}
+}  // namespace
+
+void OpenPgpCard::verify_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length) {
+    const PinPadFormat format = variable_length_ascii(min_length, max_length);
     const std::uint8_t header[4] = {kCla, kInsVerify, 0x00, static_cast<std::uint8_t>(password)};
     const StatusWord status = pad.verify_pin_direct(pin_verify_structure(header, format));
     check_pin_pad_status(status);
@@ -347,12 +355,8 @@ void OpenPgpCard::change_reference_data(Password password, const Pin& current, c
 }
 
 void OpenPgpCard::change_reference_data_on_pin_pad(Password password, PinPad& pad, std::size_t min_length, std::size_t max_length) {
-    // [§6.3] old ‖ new, plain bytes: the reader concatenates what is typed and sets Lc.
-    PinPadFormat format;
-    format.encoding = PinPadFormat::Encoding::Ascii;
-    format.block_bytes = 0;
-    format.min_digits = static_cast<std::uint8_t>(std::min<std::size_t>(min_length, 0xFF));
-    format.max_digits = static_cast<std::uint8_t>(std::min<std::size_t>(max_length, 0xFF));
+    // [§6.3] old ‖ new: the reader concatenates what is typed and sets Lc.
+    const PinPadFormat format = variable_length_ascii(min_length, max_length);
     const std::uint8_t header[4] = {kCla, kInsChangeReferenceData, 0x00, static_cast<std::uint8_t>(password)};
     const StatusWord status = pad.modify_pin_direct(pin_modify_structure(header, format));
     check_pin_pad_status(status);
