@@ -1,5 +1,5 @@
 // The card core fit for a microcontroller (issue 15 items 3 and 4): platform interfaces, RAM of one card
-// object, the image buffer against the largest state, extended-length answers through the sized buffer.
+// object, the largest state image against its capacity, extended-length answers through the sized buffer.
 #include <array>
 #include <type_traits>
 

@@ -67,6 +67,9 @@ StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
 bool OpenPgpApplet::commit(CommitSync sync) {
     const bool ok = commit_state(storage_, state_, generation_ + 1, sync) == StorageStatus::Ok;
     if (!ok) {
+        // A certificate the commit did not write must not point into the command after it (the reload
+        // below replaces the state only when the storage can give one back).
+        for (auto& slot : state_.slots) slot.certificate.pending = nullptr;
         reload();  // memory never runs ahead of storage: back to the stored state
         return false;
     }
