@@ -7,15 +7,48 @@ namespace qscd::firmware {
 sim::StorageStatus RamStorage::load(std::span<std::uint8_t> buffer, std::size_t& size) {
     if (!stored_) return sim::StorageStatus::NotFound;
     if (size_ > buffer.size()) return sim::StorageStatus::TooLarge;
-    std::memcpy(buffer.data(), memory_.data(), size_);
+    std::memcpy(buffer.data(), banks_[active_].data(), size_);
     size = size_;
     return sim::StorageStatus::Ok;
 }
 
 sim::StorageStatus RamStorage::commit(ByteView image) {
-    if (image.size() > memory_.size()) return sim::StorageStatus::IoError;
-    std::memcpy(memory_.data(), image.data(), image.size());
-    size_ = image.size();
+    if (begin_commit(image.size()) != sim::StorageStatus::Ok || write(image) != sim::StorageStatus::Ok)
+        return sim::StorageStatus::IoError;
+    return finish_commit(sim::CommitSync::Now);
+}
+
+sim::StorageStatus RamStorage::open_image(std::size_t& size) {
+    if (!stored_) return sim::StorageStatus::NotFound;
+    size = size_;
+    return sim::StorageStatus::Ok;
+}
+
+sim::StorageStatus RamStorage::read(std::size_t offset, std::span<std::uint8_t> out) {
+    if (!stored_ || offset > size_ || size_ - offset < out.size()) return sim::StorageStatus::IoError;
+    if (!out.empty()) std::memcpy(out.data(), banks_[active_].data() + offset, out.size());
+    return sim::StorageStatus::Ok;
+}
+
+sim::StorageStatus RamStorage::begin_commit(std::size_t size) {
+    writing_ = size <= banks_[1 - active_].size();
+    next_size_ = size;
+    written_ = 0;
+    return writing_ ? sim::StorageStatus::Ok : sim::StorageStatus::IoError;
+}
+
+sim::StorageStatus RamStorage::write(ByteView chunk) {
+    if (!writing_ || next_size_ - written_ < chunk.size()) return sim::StorageStatus::IoError;
+    if (!chunk.empty()) std::memcpy(banks_[1 - active_].data() + written_, chunk.data(), chunk.size());
+    written_ += chunk.size();
+    return sim::StorageStatus::Ok;
+}
+
+sim::StorageStatus RamStorage::finish_commit(sim::CommitSync) {
+    if (!writing_ || written_ != next_size_) return sim::StorageStatus::IoError;
+    writing_ = false;
+    active_ = 1 - active_;  // the switch: before it the old image is stored, after it the new one
+    size_ = next_size_;
     stored_ = true;
     return sim::StorageStatus::Ok;
 }

@@ -12,19 +12,29 @@
 
 namespace qscd::firmware {
 
-// Persistent memory as a RAM array: one image, replaced whole at each commit (trivially atomic here).
-// The array is the caller's (a zero-initialised static in .bss: the object itself, with its vtable pointer,
-// lives in .data and would carry the whole array into the image's flash).
+// Persistent memory as two RAM banks of one image each: a commit writes the bank not in use and then
+// switches to it, so the card can still read the stored image (its certificates) while it writes the next.
+// The banks are the caller's (zero-initialised statics in .bss: the object itself, with its vtable pointer,
+// lives in .data and would carry the arrays into the image's flash).
 class RamStorage final : public sim::Storage {
 public:
-    explicit RamStorage(std::span<std::uint8_t> memory) : memory_(memory) {}
+    RamStorage(std::span<std::uint8_t> bank0, std::span<std::uint8_t> bank1) : banks_{bank0, bank1} {}
     sim::StorageStatus load(std::span<std::uint8_t> buffer, std::size_t& size) override;
     sim::StorageStatus commit(ByteView image) override;
+    sim::StorageStatus open_image(std::size_t& size) override;
+    sim::StorageStatus read(std::size_t offset, std::span<std::uint8_t> out) override;
+    sim::StorageStatus begin_commit(std::size_t size) override;
+    sim::StorageStatus write(ByteView chunk) override;
+    sim::StorageStatus finish_commit(sim::CommitSync sync) override;
 
 private:
-    std::span<std::uint8_t> memory_;
-    std::size_t size_ = 0;
+    std::array<std::span<std::uint8_t>, 2> banks_;
+    std::size_t active_ = 0;       // the bank of the stored image
+    std::size_t size_ = 0;         // its length
     bool stored_ = false;
+    std::size_t next_size_ = 0;    // the image being written into the other bank
+    std::size_t written_ = 0;
+    bool writing_ = false;
 };
 
 // xorshift64* (Vigna 2016) from a fixed seed: the same bytes at every run. NOT a random source.

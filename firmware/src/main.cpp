@@ -21,8 +21,8 @@ namespace host = firmware::semihosting;
 constexpr std::size_t kCryptoHeapSize = 16 * 1024;
 alignas(8) unsigned char crypto_heap[kCryptoHeapSize];
 
-std::array<std::uint8_t, sim::kImageBufferSize> persistent_memory;  // the card's "EEPROM"
-firmware::RamStorage storage(persistent_memory);
+std::array<std::array<std::uint8_t, sim::kMaxStateImage>, 2> persistent_memory;  // the card's "EEPROM"
+firmware::RamStorage storage(persistent_memory[0], persistent_memory[1]);
 firmware::TestRandom random;
 firmware::FixedClock clock;
 sim::VirtualCard card(storage, random, clock);

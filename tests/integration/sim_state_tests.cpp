@@ -77,11 +77,12 @@ TEST_CASE("sim state image round trip and typed errors") {
     s->pw1.iterations = 777;
     s->pw1.salt.fill(0x5A);
     s->login_data.assign(hex("61 62 63"));
-    s->slots[2].certificate.assign(Bytes(4096, 0x30));
+    const Bytes certificate(4096, 0x30);
+    s->slots[2].certificate.set_pending(certificate);
     s->slots[0].key_der.assign(Bytes(100, 0x42));
     s->slots[1].fingerprint.fill(0x11);
     std::vector<std::uint8_t> image(qscd::sim::kStateMaxImage);
-    const std::size_t n = qscd::sim::serialize_state(*s, 42, image);
+    const std::size_t n = qscd::sim::serialize_state(*s, 42, qscd::ByteView(), image);
     REQUIRE(n > 0);
     image.resize(n);
     REQUIRE(Bytes(image.begin(), image.begin() + 8) == Bytes{'Q', 'S', 'C', 'D', 'S', 'I', 'M', '1'});

@@ -88,9 +88,13 @@ ApduReply OpenPgpApplet::write_do(std::uint32_t tag, std::span<std::uint8_t> out
         case 0x00C6: put_fingerprints(w, 0, true); break;
         case 0x00CD: put_dates(w, false); break;
         case 0x00DE: put_key_info(w, false); break;
-        case 0x7F21:  // §10: occurrence 0 = AUT, 1 = DEC, 2 = SIG
-            w.raw(state_.slots[2 - cert_occurrence_].certificate.view());
-            break;
+        case 0x7F21: {  // §10: occurrence 0 = AUT, 1 = DEC, 2 = SIG; read in place from the stored image
+            const StoredBytes& certificate = state_.slots[2 - cert_occurrence_].certificate;
+            if (certificate.length > out.size()) return sw_only(kNoPrecise);
+            const auto to = out.first(certificate.length);
+            if (!to.empty() && storage_.read(certificate.offset, to) != StorageStatus::Ok) return sw_only(kMemoryFailure);
+            return ApduReply{certificate.length, kOk};
+        }
         case 0x7F66: w.put(0x7F66, ByteView(kExtendedLengthInfo, sizeof kExtendedLengthInfo)); break;
         case 0x00F9: {  // §6.4: KDF-DO, no KDF
             const std::uint8_t v[3] = {0x81, 0x01, 0x00};
@@ -244,7 +248,7 @@ ApduReply OpenPgpApplet::put_data(const ApduCommand& c) {
         case 0x7F21: {  // §10: certificate of the SELECT DATA occurrence; empty deletes
             if (!need_pw3()) return sw_only(kSecurity);
             if (v.size() > kMaxCertificate) return sw_only(kNotEnoughMemory);
-            state_.slots[2 - cert_occurrence_].certificate.assign(v);
+            state_.slots[2 - cert_occurrence_].certificate.set_pending(v);  // the commit writes it
             return sw_only(commit() ? kOk : kMemoryFailure);
         }
         default: return sw_only(kNotFound);

@@ -27,6 +27,9 @@ struct KeyAccess {
         return *std::launder(reinterpret_cast<const mbedtls_pk_context*>(key.context_.data()));
     }
     static void set_ready(Key& key, bool ready) { key.ready_ = ready; }
+    static mbedtls_sha256_context& sha(Sha256& h) {
+        return *std::launder(reinterpret_cast<mbedtls_sha256_context*>(h.context_.data()));
+    }
 };
 
 namespace {
@@ -197,6 +200,27 @@ bool pbkdf2_sha256(ByteView secret, ByteView salt, std::uint32_t iterations, std
 
 bool sha256(ByteView data, std::array<std::uint8_t, kSha256Size>& digest) {
     return mbedtls_sha256(data.data(), data.size(), digest.data(), 0) == 0;
+}
+
+static_assert(sizeof(mbedtls_sha256_context) <= kSha256ContextSize, "Sha256::context_ too small");
+static_assert(alignof(mbedtls_sha256_context) <= alignof(std::max_align_t));
+
+Sha256::Sha256() {
+    mbedtls_sha256_context* ctx = ::new (static_cast<void*>(context_.data())) mbedtls_sha256_context;
+    mbedtls_sha256_init(ctx);
+    ok_ = mbedtls_sha256_starts(ctx, 0) == 0;
+}
+
+Sha256::~Sha256() { mbedtls_sha256_free(&KeyAccess::sha(*this)); }
+
+bool Sha256::update(ByteView data) {
+    ok_ = ok_ && mbedtls_sha256_update(&KeyAccess::sha(*this), data.data(), data.size()) == 0;
+    return ok_;
+}
+
+bool Sha256::finish(std::array<std::uint8_t, kSha256Size>& digest) {
+    ok_ = ok_ && mbedtls_sha256_finish(&KeyAccess::sha(*this), digest.data()) == 0;
+    return ok_;
 }
 
 bool equal_ct(ByteView a, ByteView b) {

@@ -45,11 +45,10 @@ constexpr char kHexDigits[] = "0123456789ABCDEF";
 
 }  // namespace
 
-IdCardApplet::IdCardApplet(Storage& storage, Random& random, Clock& clock, CardOptions options,
-                           std::span<std::uint8_t> image)
-    : storage_(storage), random_(random), clock_(clock), options_(options), image_(image) {}
+IdCardApplet::IdCardApplet(Storage& storage, Random& random, Clock& clock, CardOptions options)
+    : storage_(storage), random_(random), clock_(clock), options_(options) {}
 
-IdCardApplet::~IdCardApplet() { crypto::zeroize(image_.data(), image_.size()); }
+IdCardApplet::~IdCardApplet() = default;
 
 ByteView IdCardApplet::atr() const {
     if (!profile_ || profile_->atrs.empty()) return {};
@@ -61,9 +60,7 @@ bool IdCardApplet::parse_keys() {
 }
 
 bool IdCardApplet::commit(CommitSync sync) {
-    const bool ok = commit_applet_state(storage_, image_, sync, [&](std::span<std::uint8_t> out) {
-                        return serialize_id_state(state_, generation_ + 1, out);
-                    }) == StorageStatus::Ok;
+    const bool ok = commit_id_state(storage_, state_, generation_ + 1, sync) == StorageStatus::Ok;
     if (!ok) {
         reload();  // memory never runs ahead of storage: back to the stored state
         return false;
@@ -99,7 +96,7 @@ void IdCardApplet::clear_volatile() {
 Result<LoadedState, StateError> IdCardApplet::load() {
     verified_.fill(false);
     auto parsed =
-        load_applet_state(storage_, image_, state_, keys_, loaded_, parse_id_state, [&] { return parse_keys(); });
+        load_applet_state(storage_, state_, keys_, loaded_, load_id_state, [&] { return parse_keys(); });
     if (!loaded_) profile_ = nullptr;
     if (!parsed) return parsed;
     profile_ = profiles::find_by_type(state_.type);
@@ -134,9 +131,7 @@ StorageStatus IdCardApplet::format(const std::array<std::uint8_t, 4>& serial) {
         state_.files[i].assign(number);
     }
     for (auto& key : keys_) key.clear();
-    const StorageStatus st = commit_applet_state(storage_, image_, CommitSync::Now, [&](std::span<std::uint8_t> out) {
-        return serialize_id_state(state_, generation_ + 1, out);
-    });
+    const StorageStatus st = commit_id_state(storage_, state_, generation_ + 1, CommitSync::Now);
     if (st != StorageStatus::Ok) {
         (void)reload();  // memory never runs ahead of storage: the stored state, if any
         return st;

@@ -8,11 +8,10 @@ namespace qscd::sim {
 
 using namespace applet_detail;
 
-OpenPgpApplet::OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options,
-                             std::span<std::uint8_t> image)
-    : storage_(storage), random_(random), clock_(clock), options_(options), image_(image) {}
+OpenPgpApplet::OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options)
+    : storage_(storage), random_(random), clock_(clock), options_(options) {}
 
-OpenPgpApplet::~OpenPgpApplet() { crypto::zeroize(image_.data(), image_.size()); }
+OpenPgpApplet::~OpenPgpApplet() = default;
 
 std::array<std::uint8_t, 16> OpenPgpApplet::aid() const {
     // §2.1: RID D2 76 00 01 24, app 01, version 3.4, manufacturer FFFF (= test card), serial, RFU.
@@ -29,7 +28,7 @@ Result<LoadedState, StateError> OpenPgpApplet::load() {
     // changed the token, and what was verified against the old state is void (§6.2).
     pw1_81_ = pw1_82_ = pw3_ = false;
     auto parsed =
-        load_applet_state(storage_, image_, state_, keys_, loaded_, parse_state, [&] { return parse_keys(); });
+        load_applet_state(storage_, state_, keys_, loaded_, load_state, [&] { return parse_keys(); });
     if (!parsed) return parsed;
     generation_ = parsed->generation;
     loaded_ = true;
@@ -54,9 +53,7 @@ void OpenPgpApplet::factory_defaults(const std::array<std::uint8_t, 4>& serial) 
 StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
     factory_defaults(serial);
     for (auto& key : keys_) key.clear();
-    const StorageStatus st = commit_applet_state(storage_, image_, CommitSync::Now, [&](std::span<std::uint8_t> out) {
-        return serialize_state(state_, generation_ + 1, out);
-    });
+    const StorageStatus st = commit_state(storage_, state_, generation_ + 1, CommitSync::Now);
     if (st != StorageStatus::Ok) {
         (void)reload();  // memory never runs ahead of storage: the stored state, if any
         return st;
@@ -68,10 +65,11 @@ StorageStatus OpenPgpApplet::format(const std::array<std::uint8_t, 4>& serial) {
 }
 
 bool OpenPgpApplet::commit(CommitSync sync) {
-    const bool ok = commit_applet_state(storage_, image_, sync, [&](std::span<std::uint8_t> out) {
-                        return serialize_state(state_, generation_ + 1, out);
-                    }) == StorageStatus::Ok;
+    const bool ok = commit_state(storage_, state_, generation_ + 1, sync) == StorageStatus::Ok;
     if (!ok) {
+        // A certificate the commit did not write must not point into the command after it (the reload
+        // below replaces the state only when the storage can give one back).
+        for (auto& slot : state_.slots) slot.certificate.pending = nullptr;
         reload();  // memory never runs ahead of storage: back to the stored state
         return false;
     }

@@ -9,7 +9,7 @@ namespace qscd::sim {
 
 namespace {
 
-void write_payload(Writer& w, const CardState& s) {
+void write_payload(Writer& w, CardState& s) {
     w.u8(s.life_cycle);
     w.fixed(s.serial);
     w.pin(s.pw1);
@@ -23,14 +23,14 @@ void write_payload(Writer& w, const CardState& s) {
     w.var(s.language);
     w.var(s.salutation);
     for (const auto& d : s.private_do) w.var(d);
-    for (const auto& k : s.slots) {
+    for (auto& k : s.slots) {
         w.var(k.attributes);
         w.fixed(k.fingerprint);
         w.fixed(k.ca_fingerprint);
         w.fixed(k.generation_date);
         w.u8(k.key_status);
         w.var(k.key_der);
-        w.var(k.certificate);
+        w.stored(k.certificate);
     }
 }
 
@@ -55,7 +55,7 @@ void read_payload(Reader& r, CardState& s) {
         r.fixed(k.generation_date);
         k.key_status = r.u8();
         r.var(k.key_der);
-        r.var(k.certificate);
+        r.stored(k.certificate, kMaxCertificate);
     }
 }
 
@@ -75,8 +75,13 @@ const char* describe(StateError error) {
     return "state error";
 }
 
-std::size_t serialize_state(const CardState& state, std::uint64_t generation, std::span<std::uint8_t> out) {
-    return frame_image(kStateFormatVersion, generation, out, [&](Writer& w) { write_payload(w, state); });
+StorageStatus commit_state(Storage& storage, CardState& state, std::uint64_t generation, CommitSync sync) {
+    return commit_image(storage, kStateFormatVersion, generation, sync, [&](Writer& w) { write_payload(w, state); });
+}
+
+std::size_t serialize_state(CardState& state, std::uint64_t generation, ByteView source, std::span<std::uint8_t> out) {
+    ViewStorage view(source, out);
+    return commit_state(view, state, generation, CommitSync::Now) == StorageStatus::Ok ? view.written() : 0;
 }
 
 Result<std::uint64_t, StateError> peek_generation(ByteView image) { return peek_image_generation(image); }
@@ -90,18 +95,22 @@ Result<profiles::CardType, StateError> peek_card_type(ByteView image) {
     return static_cast<profiles::CardType>(image[kStateHeaderSize]);
 }
 
-Result<LoadedState, StateError> parse_state(ByteView image, CardState& state) {
-    std::uint64_t generation = 0;
-    auto payload = unframe_image(image, kStateFormatVersion, generation);
-    if (!payload) return fail(payload.error());
-    Reader r(*payload);
+Result<LoadedState, StateError> load_state(Storage& storage, std::size_t size, CardState& state) {
+    auto range = check_image(storage, size, kStateFormatVersion);
+    if (!range) return fail(range.error());
+    Reader r(storage, range->begin, range->end);
     read_payload(r, state);
     if (r.bad() || !r.at_end()) return fail(StateError::Corrupted);
     if (!pin_sane(state.pw1) || !pin_sane(state.rc) || !pin_sane(state.pw3)) return fail(StateError::Corrupted);
     if (state.life_cycle != kLifeCycleOperational && state.life_cycle != kLifeCycleTerminated)
         return fail(StateError::Corrupted);
     if (state.pw1_policy > 1 || state.signature_counter > 0xFFFFFF) return fail(StateError::Corrupted);
-    return LoadedState{generation};
+    return LoadedState{range->generation};
+}
+
+Result<LoadedState, StateError> parse_state(ByteView image, CardState& state) {
+    ViewStorage view(image, {});
+    return load_state(view, image.size(), state);
 }
 
 }  // namespace qscd::sim

@@ -39,9 +39,9 @@ VirtualCard::~VirtualCard() { destroy_applet(); }
 
 void VirtualCard::construct_applet() {
     if (is_openpgp()) {
-        ::new (&applet_.openpgp) OpenPgpApplet(storage_, random_, clock_, options_, image_);
+        ::new (&applet_.openpgp) OpenPgpApplet(storage_, random_, clock_, options_);
     } else {
-        ::new (&applet_.id) IdCardApplet(storage_, random_, clock_, options_, image_);
+        ::new (&applet_.id) IdCardApplet(storage_, random_, clock_, options_);
     }
 }
 
@@ -79,12 +79,16 @@ ByteView VirtualCard::card_atr() const { return is_openpgp() ? atr() : id().atr(
 
 Result<LoadedState, StateError> VirtualCard::load() {
     std::size_t size = 0;
-    const StorageStatus st = storage_.load(image_, size);
+    const StorageStatus st = storage_.open_image(size);
     if (st == StorageStatus::NotFound) return fail(StateError::NotFound);
     if (st == StorageStatus::TooLarge || st == StorageStatus::Corrupted) return fail(StateError::Corrupted);
     if (st != StorageStatus::Ok) return fail(StateError::IoError);
-    auto type = peek_card_type(ByteView(image_.data(), size));
-    crypto::zeroize(image_.data(), size);
+    // The header and the first payload byte name the card type (peek_card_type).
+    std::array<std::uint8_t, kStateHeaderSize + 1> head{};
+    const std::size_t head_size = size < head.size() ? size : head.size();
+    if (storage_.read(0, std::span<std::uint8_t>(head.data(), head_size)) != StorageStatus::Ok)
+        return fail(StateError::IoError);
+    auto type = peek_card_type(ByteView(head.data(), head_size));
     if (!type) return fail(type.error());
     if (*type != CardType::OpenPgp && !profiles::find_by_type(*type)) return fail(StateError::Corrupted);
     use_applet(*type);

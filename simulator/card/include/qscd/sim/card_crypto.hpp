@@ -24,6 +24,7 @@ constexpr std::size_t field_bytes(Curve curve) {
 inline constexpr std::size_t kKeyContextSize = 192;  // the implementation's key context (checked there)
 inline constexpr std::size_t kMaxEcPoint = 1 + 2 * 66;
 inline constexpr std::size_t kSha256Size = 32;
+inline constexpr std::size_t kSha256ContextSize = 128;  // the implementation's SHA-256 context (checked there)
 
 // A private key held by the card, opaque to the applets. Empty until generated, imported or loaded;
 // the destructor frees it (and the implementation wipes it).
@@ -75,6 +76,23 @@ std::size_t sign_ecdsa(Key& key, Curve curve, ByteView hash, std::span<std::uint
 // PIN verifier KDF: PBKDF2-HMAC-SHA256 (RFC 8018 §5.2). False on failure.
 bool pbkdf2_sha256(ByteView secret, ByteView salt, std::uint32_t iterations, std::span<std::uint8_t> out);
 bool sha256(ByteView data, std::array<std::uint8_t, kSha256Size>& digest);
+
+// SHA-256 over data given in pieces (a state image streamed to or from storage). The destructor wipes it.
+class Sha256 {
+public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+
+    bool update(ByteView data);
+    bool finish(std::array<std::uint8_t, kSha256Size>& digest);
+
+private:
+    friend struct KeyAccess;  // the implementation's view of context_
+    alignas(alignof(std::max_align_t)) std::array<unsigned char, kSha256ContextSize> context_;
+    bool ok_ = true;
+};
 // Equal sizes and contents, in time independent of the contents.
 bool equal_ct(ByteView a, ByteView b);
 // Wipes memory in a way the compiler does not remove.

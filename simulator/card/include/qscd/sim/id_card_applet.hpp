@@ -22,9 +22,7 @@ namespace qscd::sim {
 
 class IdCardApplet {
 public:
-    // `image`: the card's buffer for state images (load, commit), at least the applet's largest image; shared
-    // with the card, which holds one applet at a time.
-    IdCardApplet(Storage& storage, Random& random, Clock& clock, CardOptions options, std::span<std::uint8_t> image);
+    IdCardApplet(Storage& storage, Random& random, Clock& clock, CardOptions options);
     ~IdCardApplet();
     IdCardApplet(const IdCardApplet&) = delete;
     IdCardApplet& operator=(const IdCardApplet&) = delete;
@@ -97,7 +95,6 @@ private:
     IdCardState state_;  // the one copy in RAM, as in OpenPgpApplet
     std::uint64_t generation_ = 0;
     bool loaded_ = false;
-    std::span<std::uint8_t> image_;
     std::array<crypto::Key, kIdMaxKeys> keys_;
 
     // Volatile: current DF / EF, the key chosen by MSE SET (and the hash length its form names), the hash

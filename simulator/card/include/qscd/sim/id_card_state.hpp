@@ -45,5 +45,8 @@ inline constexpr std::size_t kIdMaxImage =
 std::size_t serialize_id_state(const IdCardState& state, std::uint64_t generation, std::span<std::uint8_t> out);
 // Checks the image and every field against the card type's profile. Parse into a scratch copy.
 Result<LoadedState, StateError> parse_id_state(ByteView image, IdCardState& state);
+// The same through the card's storage, in chunks (commit_state / load_state in state.hpp).
+StorageStatus commit_id_state(Storage& storage, const IdCardState& state, std::uint64_t generation, CommitSync sync);
+Result<LoadedState, StateError> load_id_state(Storage& storage, std::size_t size, IdCardState& state);
 
 }  // namespace qscd::sim

@@ -21,9 +21,7 @@ inline constexpr std::array<std::uint8_t, 6> kOpenPgpAidPrefix = {0xD2, 0x76, 0x
 
 class OpenPgpApplet {
 public:
-    // `image`: the card's buffer for state images (load, commit), at least the applet's largest image; shared
-    // with the card, which holds one applet at a time.
-    OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options, std::span<std::uint8_t> image);
+    OpenPgpApplet(Storage& storage, Random& random, Clock& clock, CardOptions options);
     ~OpenPgpApplet();
     OpenPgpApplet(const OpenPgpApplet&) = delete;
     OpenPgpApplet& operator=(const OpenPgpApplet&) = delete;
@@ -89,7 +87,6 @@ private:
     CardState state_;
     std::uint64_t generation_ = 0;
     bool loaded_ = false;
-    std::span<std::uint8_t> image_;
     std::array<crypto::Key, 3> keys_;
 
     // Volatile security status (§6.2): cleared by SELECT, reset and power off.

@@ -28,9 +28,23 @@ enum class CommitSync : std::uint8_t {
     Deferred,  // atomic, may be lost to a power cut until the next Now commit (Storage::commit_deferred)
 };
 
-// Persistent memory ("EEPROM"): the whole state image is loaded and committed at once.
+// Persistent memory ("EEPROM"). The card reads the stored image in place and writes a new one in
+// chunks (open_image / read, begin_commit / write / finish_commit): it never holds a whole image in RAM.
+// load / commit / commit_deferred move whole images, for the host's tools and tests.
 class Storage {
 public:
+    // Selects the stored image for read() and gives its length (NotFound, Corrupted, IoError as load).
+    virtual StorageStatus open_image(std::size_t& size) = 0;
+    // Bytes [offset, offset + out.size()) of the image open_image selected or the last finished commit
+    // stored; IoError if they are not all there. A commit in progress does not change what it reads.
+    virtual StorageStatus read(std::size_t offset, std::span<std::uint8_t> out) = 0;
+    // A new image of `size` bytes, given by write() calls in order, replaces the stored one at
+    // finish_commit() with the guarantees of commit() (Now) or commit_deferred() (Deferred). Until then the
+    // stored image is untouched; a begin_commit() without finish_commit() (the writer failed) is dropped.
+    virtual StorageStatus begin_commit(std::size_t size) = 0;
+    virtual StorageStatus write(ByteView chunk) = 0;
+    virtual StorageStatus finish_commit(CommitSync sync) = 0;
+
     // Copies the stored image into `buffer`; `size` receives its length. Never modifies the store.
     virtual StorageStatus load(std::span<std::uint8_t> buffer, std::size_t& size) = 0;
     // Replaces the stored image atomically and durably: afterwards either the old or the new image is

@@ -15,6 +15,7 @@
 #include "qscd/codec/result.hpp"
 #include "qscd/profiles/card_profile.hpp"
 #include "qscd/sim/pin_object.hpp"
+#include "qscd/sim/platform.hpp"
 
 namespace qscd::sim {
 
@@ -65,6 +66,22 @@ struct VarBytes {
     void clear() { assign(ByteView()); }
 };
 
+// Bytes the card keeps in the stored image instead of RAM (certificates): their place in the image the
+// storage holds now (Storage::read). A new value (PUT DATA) is `pending`, pointing into the command that
+// brought it, until the commit of that command writes it into the new image; serialising a state moves
+// `offset` to the bytes' place in the image written.
+struct StoredBytes {
+    std::uint32_t offset = 0;
+    std::uint16_t length = 0;
+    const std::uint8_t* pending = nullptr;
+
+    bool empty() const { return length == 0; }
+    void set_pending(ByteView value) {
+        pending = value.data();
+        length = static_cast<std::uint16_t>(value.size());
+    }
+};
+
 // Key slots in the order SIG, DEC, AUT (key references 1, 2, 3).
 enum KeySlotIndex : std::size_t { kSlotSig = 0, kSlotDec = 1, kSlotAut = 2 };
 
@@ -75,7 +92,7 @@ struct KeySlot {
     std::array<std::uint8_t, 4> generation_date{};    // CE/CF/D0
     std::uint8_t key_status = 0;              // DE: 00 none, 01 generated, 02 imported
     VarBytes<kMaxKeyDer> key_der;             // private key DER (crypto::write_der)
-    VarBytes<kMaxCertificate> certificate;    // 7F21 occurrence (2 - slot)
+    StoredBytes certificate;                  // 7F21 occurrence (2 - slot), up to kMaxCertificate bytes
 };
 
 struct CardState {
@@ -109,14 +126,22 @@ void reset_in_place(T& value) {
     ::new (static_cast<void*>(&value)) T();
 }
 
-// Serializes `state` with `generation` into `out`; returns the image size, 0 if `out` is too small.
-std::size_t serialize_state(const CardState& state, std::uint64_t generation, std::span<std::uint8_t> out);
-
 struct LoadedState {
     std::uint64_t generation = 0;
 };
 
-// Parses and checks an image. On error `state` may be partially written: parse into a scratch copy.
+// Commits `state` as the image of `generation` to `storage` in chunks (Storage::begin_commit ..
+// finish_commit); the certificates come from the image the storage holds (or are pending). On Ok the
+// certificates' offsets are those of the new image; otherwise the caller reloads the state.
+StorageStatus commit_state(Storage& storage, CardState& state, std::uint64_t generation, CommitSync sync);
+// Checks the stored image (`size` bytes, Storage::open_image) and parses it into `state` in place; the
+// certificates stay in storage. On error `state` may be partially written.
+Result<LoadedState, StateError> load_state(Storage& storage, std::size_t size, CardState& state);
+
+// The same over an image in memory (host tools, tests): serialises `state` with `generation` into `out`,
+// the certificates taken from `source` (the image `state` was parsed from) or pending; returns the image
+// size, 0 if `out` is too small. parse_state's certificate offsets point into `image`.
+std::size_t serialize_state(CardState& state, std::uint64_t generation, ByteView source, std::span<std::uint8_t> out);
 Result<LoadedState, StateError> parse_state(ByteView image, CardState& state);
 
 // Reads only the generation from an image header (no checksum verification); any known format version.

@@ -22,8 +22,9 @@ namespace qscd::sim {
 // Size of the response buffer passed to process(): the largest response the applets produce + SW1 SW2.
 // A longer Le (extended length, up to 65536) is answered in full all the same: no response is longer.
 inline constexpr std::size_t kMaxResponseApdu = kMaxResponseData + 2;
-// The card's one buffer for state images (load and commit), shared by whichever applet runs.
-inline constexpr std::size_t kImageBufferSize = kOpenPgpMaxImage > kIdMaxImage ? kOpenPgpMaxImage : kIdMaxImage;
+// The largest state image either applet stores (what a Storage must hold); the card streams images to
+// and from its storage and holds none in RAM.
+inline constexpr std::size_t kMaxStateImage = kOpenPgpMaxImage > kIdMaxImage ? kOpenPgpMaxImage : kIdMaxImage;
 
 class VirtualCard {
 public:
@@ -78,7 +79,6 @@ private:
     Random& random_;
     Clock& clock_;
     CardOptions options_;
-    std::array<std::uint8_t, kImageBufferSize> image_{};  // state images: load (card type too) and commit
     // The applet of type_, constructed in place: the two never run at once, so they share the card's RAM.
     union Applet {
         Applet() {}

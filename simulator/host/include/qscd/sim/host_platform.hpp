@@ -29,12 +29,27 @@ public:
 
 // A storage the host owns through the interface (InProcessTransport): the card's Storage has a protected
 // non-virtual destructor, the host adds the virtual one.
+// Its streaming interface is built on load / commit: open_image() loads the image into a host-side copy
+// that read() serves, and finish_commit() commits the written chunks as one image through commit() or
+// commit_deferred(), so a storage's calls (and where a power cut can fall) are those of a whole-image commit.
 class HostStorage : public Storage {
 public:
     HostStorage() = default;
     HostStorage(const HostStorage&) = default;
     HostStorage& operator=(const HostStorage&) = default;
-    virtual ~HostStorage() = default;
+    virtual ~HostStorage();
+
+    StorageStatus open_image(std::size_t& size) override;
+    StorageStatus read(std::size_t offset, std::span<std::uint8_t> out) override;
+    StorageStatus begin_commit(std::size_t size) override;
+    StorageStatus write(ByteView chunk) override;
+    StorageStatus finish_commit(CommitSync sync) override;
+
+private:
+    std::vector<std::uint8_t> current_;  // the image open_image() read or the last finish_commit() stored
+    std::vector<std::uint8_t> next_;     // the image being written
+    std::size_t next_size_ = 0;
+    bool has_current_ = false, writing_ = false;
 };
 
 // Volatile storage for tests and tools: the image lives in a vector.
