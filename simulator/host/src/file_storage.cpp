@@ -266,11 +266,11 @@ void FileStorage::remove_stray_temps(const std::filesystem::path& dir) {
     }
 }
 
-StorageStatus FileStorage::commit(ByteView image) { return write(image, CommitSync::Now); }
+StorageStatus FileStorage::commit(ByteView image) { return store(image, CommitSync::Now); }
 
-StorageStatus FileStorage::commit_deferred(ByteView image) { return write(image, CommitSync::Deferred); }
+StorageStatus FileStorage::commit_deferred(ByteView image) { return store(image, CommitSync::Deferred); }
 
-StorageStatus FileStorage::write(ByteView image, CommitSync sync) {
+StorageStatus FileStorage::store(ByteView image, CommitSync sync) {
     if (image.size() > kSlotSize - kSlotHeaderSize) return StorageStatus::IoError;
     if (!swept_) {
         swept_ = true;

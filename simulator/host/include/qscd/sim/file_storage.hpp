@@ -100,7 +100,7 @@ public:
 private:
     void remove_stray_temps(const std::filesystem::path& dir);
     StorageStatus create_layout(ByteView image);
-    StorageStatus write(ByteView image, CommitSync sync);
+    StorageStatus store(ByteView image, CommitSync sync);
 
     std::filesystem::path path_;
     Durability durability_;
